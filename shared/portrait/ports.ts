@@ -1,0 +1,61 @@
+import type { PortraitGetResponse, UserProfileItem } from '../tencent/portrait-types.ts';
+
+/**
+ * The adapters PortraitService talks to (DESIGN.md §3). Each has one real implementation over
+ * loopback-testable parts: DynamoDB (cache, limiter) and Tencent's REST API (client).
+ */
+
+/** One upstream attempt of portrait_get; resolves only when Tencent answered `ActionStatus: OK`. */
+export interface PortraitClient {
+  /** Exactly one attempt; throws a TencentError subclass otherwise. `signal` bounds the whole call. */
+  portraitGet(
+    accounts: readonly string[],
+    tags: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<PortraitGetResponse>;
+  /** Sign a fresh UserSig before the next attempt (70001/70052). */
+  renewUserSig(): Promise<void>;
+  /** Re-read the credentials, then sign anew (70002/70003/70005/70009: the key may have rotated). */
+  reloadCredentials(): Promise<void>;
+  /** The SDKAppID the client currently signs for: the cache and limiter keys are scoped to it. */
+  sdkAppId(): Promise<number>;
+}
+
+/** How fresh a cached value must be to count as a hit. */
+export type CachePolicy =
+  /** The configured TTL decides (the default). */
+  | { mode: 'default' }
+  /** Skip the cache read (`Cache-Control: no-cache`); fresh answers are still written. */
+  | { mode: 'no-cache' }
+  /** Accept values fetched at most this many seconds ago (`Cache-Control: max-age=N`). */
+  | { mode: 'max-age'; maxAgeSeconds: number };
+
+export interface ProfileCache {
+  /**
+   * The accounts whose every requested tag is cached and fresh, as Tencent-shaped items (tags in
+   * requested order, absent tags omitted), or a 40003 item for a cached "not found". Never throws:
+   * a DynamoDB failure reads as all misses.
+   */
+  read(
+    sdkAppId: number,
+    accounts: readonly string[],
+    tags: readonly string[],
+    policy: CachePolicy,
+  ): Promise<Map<string, UserProfileItem>>;
+  /**
+   * Stores what Tencent answered for these accounts and tags: values (merged into what the item
+   * held), tags with no value as absent, 40003 as "not found" with the short TTL; other failures are
+   * not cached. Never throws.
+   */
+  write(sdkAppId: number, tags: readonly string[], items: readonly UserProfileItem[]): Promise<void>;
+}
+
+export type SlotGrant = { granted: number } | { granted: 0; retryAfterMs: number };
+
+export interface RateLimiter {
+  /**
+   * Up to `wanted` call slots under the shared ceiling, waiting for later windows while the
+   * deadline (epoch ms) allows. `granted: 0` carries when a slot is likely. Fails closed.
+   */
+  acquire(sdkAppId: number, wanted: number, deadlineMs: number): Promise<SlotGrant>;
+}
