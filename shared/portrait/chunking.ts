@@ -1,0 +1,16 @@
+/** Tencent's documented maximum of accounts per portrait_get call. */
+export const MAX_ACCOUNTS_PER_CALL = 100;
+
+/** The distinct values in first-seen order. */
+export function uniqueInOrder<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+/** Splits `values` into consecutive chunks of at most `size` (default {@link MAX_ACCOUNTS_PER_CALL}). */
+export function chunk<T>(values: readonly T[], size: number = MAX_ACCOUNTS_PER_CALL): T[][] {
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`chunk size must be a positive integer, got ${size}`);
+  const chunks: T[][] = [];
+  for (let start = 0; start < values.length; start += size) chunks.push(values.slice(start, start + size));
+  return chunks;
+}

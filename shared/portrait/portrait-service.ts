@@ -1,0 +1,240 @@
+import { NoSlotError } from '../errors.ts';
+import { ruleFor } from '../tencent/error-codes.ts';
+import { InvalidRequestError, TencentApiError, TencentError } from '../tencent/errors.ts';
+import type { UserProfileItem } from '../tencent/portrait-types.ts';
+import { chunk, uniqueInOrder } from './chunking.ts';
+import { replyFor } from './merge.ts';
+import type { GetOptions, PortraitResult, ServeStats } from './portrait-result.ts';
+import type { PortraitClient, ProfileCache, RateLimiter } from './ports.ts';
+
+export interface PortraitServiceDeps {
+  client: PortraitClient;
+  cache: ProfileCache;
+  limiter: RateLimiter;
+  /** Upstream calls in flight per request. Default 10: a 1000-account request is one wave. */
+  concurrency?: number;
+  /** Attempts per chunk for transient failures (each takes its own slot). Default 3. */
+  maxAttempts?: number;
+  /** First backoff after a transient failure, doubled per attempt. Default 50 ms. */
+  backoffMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** One upstream call still to make. */
+interface Task {
+  accounts: string[];
+  /** Failed attempts so far for transient reasons. */
+  attempt: number;
+  /** This task already retried its per-account 40006 failures once. */
+  accountRetry: boolean;
+  /** This task already retried after the credentials were renewed or reloaded. */
+  afterRefresh: boolean;
+  /** Why the previous attempt failed: the answer if no further attempt fits the deadline. */
+  lastError?: TencentError;
+}
+
+type Outcome = { next: Task[]; delayMs: number } | { error: TencentError };
+
+const lastErrorOf = (tasks: readonly Task[]): TencentError | undefined =>
+  tasks.find((task) => task.lastError)?.lastError;
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Serves portrait_get from the cache where it can and from Tencent where it must (DESIGN.md §3),
+ * every upstream attempt under a call slot of the shared ceiling.
+ */
+export class PortraitService {
+  readonly #deps: Required<PortraitServiceDeps>;
+
+  constructor(deps: PortraitServiceDeps) {
+    this.#deps = {
+      concurrency: 10,
+      maxAttempts: 3,
+      backoffMs: 50,
+      now: Date.now,
+      sleep: defaultSleep,
+      ...deps,
+    };
+  }
+
+  /**
+   * Profiles of `accounts` (validated by the caller) for `tags`. Throws a {@link TencentError}
+   * when the request cannot be answered whole; what was fetched is cached all the same.
+   */
+  async get(
+    accounts: readonly string[],
+    tags: readonly string[],
+    options: GetOptions,
+  ): Promise<PortraitResult> {
+    const unique = uniqueInOrder(accounts);
+    const tagList = uniqueInOrder(tags);
+    const stats: ServeStats = {
+      accounts: unique.length,
+      cacheHits: 0,
+      cacheMisses: 0,
+      upstreamCalls: 0,
+      upstreamErrors: {},
+      slotWaitMs: 0,
+      slotDenied: 0,
+    };
+    const { client, cache } = this.#deps;
+    const sdkAppId = await client.sdkAppId();
+    const cached = await cache.read(sdkAppId, unique, tagList, options.cache ?? { mode: 'default' });
+    const misses = unique.filter((account) => !cached.has(account));
+    stats.cacheHits = unique.length - misses.length;
+    stats.cacheMisses = misses.length;
+
+    const fetched = new Map<string, UserProfileItem>();
+    if (misses.length > 0) {
+      try {
+        await new UpstreamRun(this.#deps, sdkAppId, tagList, options.deadlineMs, stats, fetched).run(
+          chunk(misses),
+        );
+      } finally {
+        await cache.write(sdkAppId, tagList, [...fetched.values()]);
+      }
+    }
+    return { response: replyFor(unique, new Map([...cached, ...fetched])), stats };
+  }
+}
+
+/** The upstream part of one request: waves of calls, each wave under slots granted together. */
+class UpstreamRun {
+  #credentialRefresh: Promise<void> | undefined;
+  readonly #deps: Required<PortraitServiceDeps>;
+  readonly #sdkAppId: number;
+  readonly #tags: string[];
+  readonly #deadlineMs: number;
+  readonly #stats: ServeStats;
+  readonly #fetched: Map<string, UserProfileItem>;
+
+  constructor(
+    deps: Required<PortraitServiceDeps>,
+    sdkAppId: number,
+    tags: string[],
+    deadlineMs: number,
+    stats: ServeStats,
+    fetched: Map<string, UserProfileItem>,
+  ) {
+    this.#deps = deps;
+    this.#sdkAppId = sdkAppId;
+    this.#tags = tags;
+    this.#deadlineMs = deadlineMs;
+    this.#stats = stats;
+    this.#fetched = fetched;
+  }
+
+  async run(chunks: string[][]): Promise<void> {
+    const { limiter, concurrency, now, sleep } = this.#deps;
+    let pending: Task[] = chunks.map((accounts) => ({
+      accounts,
+      attempt: 0,
+      accountRetry: false,
+      afterRefresh: false,
+    }));
+    while (pending.length > 0) {
+      const waitStart = now();
+      const grant = await limiter.acquire(
+        this.#sdkAppId,
+        Math.min(pending.length, concurrency),
+        this.#deadlineMs,
+      );
+      this.#stats.slotWaitMs += now() - waitStart;
+      if (grant.granted === 0) {
+        this.#stats.slotDenied += 1;
+        throw lastErrorOf(pending) ?? new NoSlotError('retryAfterMs' in grant ? grant.retryAfterMs : 1000);
+      }
+      const wave = pending.slice(0, grant.granted);
+      pending = pending.slice(grant.granted);
+      const outcomes = await Promise.all(wave.map((task) => this.#attempt(task)));
+      let delayMs = 0;
+      for (const outcome of outcomes) {
+        if ('error' in outcome) throw outcome.error;
+        pending.push(...outcome.next);
+        delayMs = Math.max(delayMs, outcome.delayMs);
+      }
+      if (delayMs > 0) {
+        if (now() + delayMs >= this.#deadlineMs) throw lastErrorOf(pending) ?? new NoSlotError(delayMs);
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  async #attempt(task: Task): Promise<Outcome> {
+    const { client, now } = this.#deps;
+    const signal = AbortSignal.timeout(Math.max(1, this.#deadlineMs - now()));
+    try {
+      const reply = await client.portraitGet(task.accounts, this.#tags, signal);
+      this.#stats.upstreamCalls += 1;
+      return { next: this.#keep(task, reply.UserProfileItem ?? []), delayMs: 0 };
+    } catch (error) {
+      if (error instanceof InvalidRequestError || !(error instanceof TencentError)) throw error;
+      this.#stats.upstreamCalls += 1;
+      this.#stats.upstreamErrors[error.code] = (this.#stats.upstreamErrors[error.code] ?? 0) + 1;
+      return this.#recover(task, error);
+    }
+  }
+
+  /** Stores final per-account answers; accounts that failed transiently are retried once. */
+  #keep(task: Task, items: readonly UserProfileItem[]): Task[] {
+    const retry: string[] = [];
+    for (const item of items) {
+      const transient = item.ResultCode !== 0 && ruleFor(item.ResultCode).disposition === 'retry';
+      if (transient && !task.accountRetry) retry.push(item.To_Account);
+      else this.#fetched.set(item.To_Account, item);
+    }
+    return retry.length > 0 ? [{ accounts: retry, attempt: 0, accountRetry: true, afterRefresh: false }] : [];
+  }
+
+  async #recover(task: Task, error: TencentError): Promise<Outcome> {
+    switch (error.disposition) {
+      case 'retry':
+      case 'rate-limited': {
+        if (task.attempt + 1 >= this.#deps.maxAttempts) return { error };
+        const next = { ...task, attempt: task.attempt + 1, lastError: error };
+        const base = error.disposition === 'rate-limited' ? this.#deps.backoffMs * 4 : this.#deps.backoffMs;
+        return { next: [next], delayMs: base * 2 ** task.attempt };
+      }
+      case 'resign':
+      case 'reload-credentials': {
+        if (task.afterRefresh) return { error };
+        await this.#refreshCredentials(error.disposition);
+        return { next: [{ ...task, afterRefresh: true }], delayMs: 0 };
+      }
+      case 'account-failure':
+        return { next: this.#isolate(task, error), delayMs: 0 };
+      default:
+        return { error };
+    }
+  }
+
+  /**
+   * Whether Tencent fails a whole call for one unknown account is undocumented: a lone account is
+   * answered as not found, a larger chunk is halved until the unknown accounts stand alone.
+   */
+  #isolate(task: Task, error: TencentError): Task[] {
+    if (task.accounts.length === 1) {
+      const [account] = task.accounts as [string];
+      this.#fetched.set(account, {
+        To_Account: account,
+        ResultCode: error.code,
+        ResultInfo: error instanceof TencentApiError ? error.errorInfo : '',
+      });
+      return [];
+    }
+    const half = Math.ceil(task.accounts.length / 2);
+    return [task.accounts.slice(0, half), task.accounts.slice(half)].map((accounts) => ({
+      ...task,
+      accounts,
+    }));
+  }
+
+  /** One renewal per request, shared by every call that failed on the UserSig in the same wave. */
+  #refreshCredentials(kind: 'resign' | 'reload-credentials'): Promise<void> {
+    this.#credentialRefresh ??=
+      kind === 'resign' ? this.#deps.client.renewUserSig() : this.#deps.client.reloadCredentials();
+    return this.#credentialRefresh;
+  }
+}
