@@ -1,0 +1,288 @@
+import { randomInt } from 'node:crypto';
+import { type Dispatcher, Pool } from 'undici';
+import type { PortraitClient } from '../portrait/ports.ts';
+import { TencentApiError, TencentProtocolError, TencentTransportError } from './errors.ts';
+import type { PortraitGetResponse, ProfileItem, UserProfileItem } from './portrait-types.ts';
+import { TENCENT_MAX_ACCOUNTS, validatePortraitRequest } from './request-validation.ts';
+import type { UserSigSigner } from './usersig-signer.ts';
+
+export interface TencentClientTimeouts {
+  /** TCP and TLS handshake with one origin. */
+  connectMs: number;
+  /** From sending the request until the response headers arrive. */
+  headersMs: number;
+  /** Between two chunks of the response body. */
+  bodyMs: number;
+}
+
+/**
+ * Connect 2 s; headers and body 5 s each. Tencent's backend gives up on a REST call after 3 s and
+ * then still answers (60008/70169), so waiting longer than that lets its own verdict arrive instead
+ * of a guess of ours; undici's 300 s defaults would hold a Lambda for its whole timeout.
+ */
+export const DEFAULT_TIMEOUTS: Readonly<TencentClientTimeouts> = {
+  connectMs: 2_000,
+  headersMs: 5_000,
+  bodyMs: 5_000,
+};
+
+/** Builds the dispatcher for one origin; the default shares one keep-alive pool per origin per process. */
+export type DispatcherFactory = (origin: string, options: Pool.Options) => Dispatcher;
+
+const sharedPools = new Map<string, Pool>();
+
+/**
+ * One keep-alive `Pool` per origin and options, created on first use and kept for the life of the
+ * process, so warm Lambda invocations reuse their sockets and TLS sessions.
+ */
+export const sharedPool: DispatcherFactory = (origin, options) => {
+  const key = `${origin} ${JSON.stringify(options)}`;
+  let pool = sharedPools.get(key);
+  if (pool === undefined) {
+    pool = new Pool(origin, options);
+    sharedPools.set(key, pool);
+  }
+  return pool;
+};
+
+/** Closes every shared pool (local server shutdown, tests); the next call opens new ones. */
+export async function closeSharedPools(): Promise<void> {
+  const pools = [...sharedPools.values()];
+  sharedPools.clear();
+  await Promise.all(pools.map((pool) => pool.close()));
+}
+
+export interface TencentClientOptions {
+  signer: UserSigSigner;
+  /** Origins to try in order, as {@link upstreamOrigins} returns them (primary, then backup). */
+  origins: readonly string[];
+  /** Default {@link DEFAULT_TIMEOUTS}. */
+  timeouts?: Partial<TencentClientTimeouts>;
+  /** Default {@link sharedPool}. */
+  dispatcherFactory?: DispatcherFactory;
+}
+
+/**
+ * Failures that happen before a single byte reaches Tencent (name resolution, refused or unanswered
+ * connect): only these may move on to the backup domain, since the call surely was not counted.
+ */
+const NEVER_REACHED = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** The error's system or undici code; Node's happy-eyeballs connect wraps them in an AggregateError. */
+function codeOf(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return 'unknown';
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string') return code;
+  if (cause !== undefined) return codeOf(cause);
+  if (Array.isArray(errors) && errors.length > 0) return codeOf(errors[0]);
+  return (error as Error).name ?? 'unknown';
+}
+
+/** Tencent Chat's `v4/profile/portrait_get` over HTTPS: one attempt per call, errors typed by the code table. */
+export class TencentClient implements PortraitClient {
+  readonly #signer: UserSigSigner;
+  readonly #origins: readonly string[];
+  readonly #poolOptions: Pool.Options;
+  readonly #timeouts: TencentClientTimeouts;
+  readonly #dispatcherFactory: DispatcherFactory;
+
+  constructor(options: TencentClientOptions) {
+    if (options.origins.length === 0) throw new RangeError('TencentClient needs at least one origin');
+    this.#signer = options.signer;
+    this.#origins = options.origins;
+    this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.#poolOptions = {
+      connectTimeout: this.#timeouts.connectMs,
+      headersTimeout: this.#timeouts.headersMs,
+      bodyTimeout: this.#timeouts.bodyMs,
+    };
+    this.#dispatcherFactory = options.dispatcherFactory ?? sharedPool;
+  }
+
+  /**
+   * One portrait_get attempt: validates the request (at most {@link TENCENT_MAX_ACCOUNTS} accounts)
+   * before any network use, then posts it to the first origin that can be connected to. Resolves
+   * with Tencent's `OK` reply, per-account failures included; throws a `TencentError` otherwise.
+   */
+  async portraitGet(
+    accounts: readonly string[],
+    tags: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<PortraitGetResponse> {
+    const request = validatePortraitRequest(accounts, tags, TENCENT_MAX_ACCOUNTS);
+    if (signal?.aborted) throw abortedError(signal);
+    const { credentials, userSig } = await this.#signer.current();
+    const query = new URLSearchParams({
+      sdkappid: String(credentials.sdkAppId),
+      identifier: credentials.identifier,
+      usersig: userSig,
+      random: String(randomInt(0, 2 ** 32)),
+      contenttype: 'json',
+    });
+    const body = await this.#post(`/v4/profile/portrait_get?${query}`, JSON.stringify(request), signal);
+    return parseReply(body);
+  }
+
+  async renewUserSig(): Promise<void> {
+    await this.#signer.renew();
+  }
+
+  async reloadCredentials(): Promise<void> {
+    await this.#signer.reload();
+  }
+
+  async sdkAppId(): Promise<number> {
+    return (await this.#signer.current()).credentials.sdkAppId;
+  }
+
+  /** Posts to each origin in turn while the previous one could not even be connected to. */
+  async #post(path: string, body: string, signal: AbortSignal | undefined): Promise<string> {
+    const unreached: string[] = [];
+    for (const origin of this.#origins) {
+      try {
+        return await this.#postTo(origin, path, body, signal);
+      } catch (error) {
+        if (signal?.aborted) throw abortedError(signal);
+        if (error instanceof TencentTransportError) throw error;
+        const code = codeOf(error);
+        if (!NEVER_REACHED.has(code)) throw this.#brokenError(origin, code);
+        unreached.push(`${origin} (${code})`);
+      }
+    }
+    throw new TencentTransportError(
+      'connection',
+      `could not connect to Tencent at ${unreached.join(', then ')}`,
+    );
+  }
+
+  async #postTo(
+    origin: string,
+    path: string,
+    body: string,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const response = await this.#dispatcherFactory(origin, this.#poolOptions).request({
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/json' },
+      body,
+      signal: signal ?? null,
+    });
+    if (response.statusCode !== 200) {
+      await response.body.dump().catch(() => undefined);
+      throw new TencentTransportError(
+        'http-status',
+        `Tencent at ${origin} answered HTTP ${response.statusCode} instead of a portrait_get reply`,
+        response.statusCode,
+      );
+    }
+    return response.body.text();
+  }
+
+  #brokenError(origin: string, code: string): TencentTransportError {
+    if (TIMEOUTS.has(code)) {
+      const limit = code === 'UND_ERR_HEADERS_TIMEOUT' ? this.#timeouts.headersMs : this.#timeouts.bodyMs;
+      return new TencentTransportError(
+        'timeout',
+        `Tencent at ${origin} did not answer within ${limit} ms (${code})`,
+      );
+    }
+    // A reused keep-alive socket that died while a Lambda was frozen lands here too: retryable.
+    return new TencentTransportError(
+      'connection',
+      `the connection to Tencent at ${origin} broke before a reply arrived (${code})`,
+    );
+  }
+}
+
+function abortedError(signal: AbortSignal): TencentTransportError {
+  const reason = signal.reason instanceof Error ? signal.reason.name : 'AbortError';
+  return new TencentTransportError(
+    'aborted',
+    `the caller ended the Tencent call before a reply arrived (${reason})`,
+  );
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const protocolError = (what: string): TencentProtocolError =>
+  new TencentProtocolError(`Tencent's portrait_get reply is malformed: ${what}`);
+
+/**
+ * Turns Tencent's body into a typed reply. A non-zero `ErrorCode` is an API error whatever
+ * `ActionStatus` says (the code is what the table interprets); `FAIL` with code 0 is malformed.
+ */
+function parseReply(body: string): PortraitGetResponse {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw protocolError(`the body is not JSON (${body.length} characters)`);
+  }
+  if (!isRecord(json)) throw protocolError('the body is not a JSON object');
+  const { ActionStatus, ErrorCode, ErrorInfo, ErrorDisplay } = json;
+  if (ActionStatus !== 'OK' && ActionStatus !== 'FAIL')
+    throw protocolError('ActionStatus is neither OK nor FAIL');
+  if (typeof ErrorCode !== 'number' || !Number.isInteger(ErrorCode))
+    throw protocolError('ErrorCode is not an integer');
+  const errorInfo = typeof ErrorInfo === 'string' ? ErrorInfo : '';
+  if (ErrorCode !== 0) throw new TencentApiError(ErrorCode, errorInfo);
+  if (ActionStatus === 'FAIL') throw protocolError('ActionStatus is FAIL with ErrorCode 0');
+  if (!Array.isArray(json.UserProfileItem)) throw protocolError('UserProfileItem is not a list');
+  const response: PortraitGetResponse = {
+    UserProfileItem: json.UserProfileItem.map(parseUserProfileItem),
+    ActionStatus,
+    ErrorCode,
+    ErrorInfo: errorInfo,
+    ...(typeof ErrorDisplay === 'string' && { ErrorDisplay }),
+  };
+  if (json.Fail_Account !== undefined) {
+    const failed = json.Fail_Account;
+    if (!Array.isArray(failed) || !failed.every((account) => typeof account === 'string')) {
+      throw protocolError('Fail_Account is not a list of UserIDs');
+    }
+    response.Fail_Account = failed;
+  }
+  return response;
+}
+
+function parseUserProfileItem(item: unknown, index: number): UserProfileItem {
+  if (!isRecord(item)) throw protocolError(`UserProfileItem[${index}] is not an object`);
+  const { To_Account, ResultCode, ResultInfo, ProfileItem: profile } = item;
+  if (typeof To_Account !== 'string')
+    throw protocolError(`UserProfileItem[${index}].To_Account is not a string`);
+  if (typeof ResultCode !== 'number' || !Number.isInteger(ResultCode)) {
+    throw protocolError(`UserProfileItem[${index}].ResultCode is not an integer`);
+  }
+  const parsed: UserProfileItem = {
+    To_Account,
+    ResultCode,
+    ResultInfo: typeof ResultInfo === 'string' ? ResultInfo : '',
+  };
+  if (profile !== undefined) {
+    if (!Array.isArray(profile)) throw protocolError(`UserProfileItem[${index}].ProfileItem is not a list`);
+    parsed.ProfileItem = profile.map((entry, at) =>
+      parseProfileItem(entry, `UserProfileItem[${index}].ProfileItem[${at}]`),
+    );
+  }
+  return parsed;
+}
+
+function parseProfileItem(entry: unknown, where: string): ProfileItem {
+  if (!isRecord(entry) || typeof entry.Tag !== 'string') throw protocolError(`${where} has no Tag`);
+  const { Tag, Value } = entry;
+  if (typeof Value !== 'string' && typeof Value !== 'number') {
+    throw protocolError(`${where}.Value is neither a string nor a number`);
+  }
+  return { Tag, Value };
+}
