@@ -1,0 +1,231 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { CredentialsProvider } from '../tencent/credentials.ts';
+import type { ProfileItem } from '../tencent/portrait-types.ts';
+import {
+  cacheableChanges,
+  type PortraitSet,
+  parseCallbackBody,
+  type RequestOverLimit,
+} from './callback-commands.ts';
+import { type CallbackQuery, type CallbackRejection, verifyCallback } from './callback-signature.ts';
+
+/** Tencent's webhook reply; anything but `ActionStatus: OK` counts as a failed delivery on its side. */
+export interface CallbackAck {
+  ActionStatus: 'OK' | 'FAIL';
+  ErrorInfo: string;
+  ErrorCode: number;
+}
+
+export interface CallbackReply {
+  statusCode: 200 | 401 | 403 | 503;
+  body: CallbackAck;
+}
+
+/** One webhook call as Tencent sends it: the URL parameters and the raw body. */
+export interface CallbackRequest {
+  query: CallbackQuery;
+  body: string;
+}
+
+/**
+ * The part of the profile cache a webhook writes to (`DynamoProfileCache` has it): the changed tags
+ * of an account that is cached, kept only where the cached value is older than `eventTimeMs`.
+ * Never creates an item for an account that is not cached.
+ */
+export interface ProfileChangeTarget {
+  applyChanges(
+    sdkAppId: number,
+    account: string,
+    changes: ProfileItem[],
+    eventTimeMs: number,
+    signal?: AbortSignal,
+  ): Promise<unknown>;
+}
+
+export interface CallbackReceiverDeps {
+  credentials: CredentialsProvider;
+  cache: ProfileChangeTarget;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  metrics: Pick<Metrics, 'addMetric' | 'addMetadata'>;
+  /** Epoch ms, for the `RequestTime` check. Default `Date.now`. */
+  now?: () => number;
+  /**
+   * The most one webhook may spend on the secret and the table together. Default
+   * {@link DEFAULT_CALLBACK_BUDGET_MS}: Tencent gives up after 2 s, and a cold start and API
+   * Gateway take their share of that before the handler runs.
+   */
+  budgetMs?: number;
+}
+
+export const DEFAULT_CALLBACK_BUDGET_MS = 800;
+
+/** The secret or the table did not answer within the webhook's budget. */
+export class CallbackBudgetExceededError extends Error {
+  override readonly name = 'CallbackBudgetExceededError';
+}
+
+const OK: CallbackAck = { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 };
+
+/**
+ * The refusals, Tencent-shaped with the codes Tencent itself uses for a wrong SDKAppID (60006) and a
+ * wrong signature (60005). A missing token is the gateway's configuration, hence 403 like a foreign
+ * app; a missing, wrong or stale signature is a failed authentication, hence 401.
+ */
+const REFUSALS: Record<CallbackRejection, CallbackReply> = {
+  'no-token': refusal(
+    403,
+    60005,
+    'webhooks are not enabled on this gateway: no callback token is configured',
+  ),
+  'wrong-app': refusal(403, 60006, 'SdkAppid is not the app this gateway serves'),
+  unsigned: refusal(401, 60005, 'Sign and RequestTime are required: turn on callback token authentication'),
+  'bad-signature': refusal(401, 60005, 'Sign does not match the callback token'),
+  stale: refusal(401, 60005, 'RequestTime is more than a minute away from the gateway clock'),
+};
+
+function refusal(statusCode: 401 | 403, code: number, info: string): CallbackReply {
+  return { statusCode, body: { ActionStatus: 'FAIL', ErrorInfo: info, ErrorCode: code } };
+}
+
+const UNAVAILABLE: CallbackReply = {
+  statusCode: 503,
+  body: { ActionStatus: 'FAIL', ErrorInfo: 'the gateway could not read its credentials', ErrorCode: 70500 },
+};
+
+/** Query values are the caller's: logged cut short so a hostile URL cannot flood the logs. */
+const clip = (value: string | undefined): string | undefined => value?.slice(0, 64);
+
+/** Settles with `work`, or rejects with {@link CallbackBudgetExceededError} once `signal` aborts. */
+function within<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CallbackBudgetExceededError(`${what} did not answer within the budget`));
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Tencent's webhooks (reference/tencent-im.md §6): verifies the token signature, then keeps the
+ * cache coherent on `Profile.CallbackPortraitSet` and reports `Alert.RequestOverLimit`. Every
+ * verified call is acknowledged with `ActionStatus: OK`, even when the cache could not be updated:
+ * Tencent cannot do anything better with a failure, and the cached value still expires with its TTL.
+ *
+ * Profile changes are applied, not invalidated: the next read is then a cache hit with the new value
+ * and costs no call under the 200/s ceiling, and ordering by `EventTime` (a conditional write in
+ * the cache) makes a late, older event harmless. Invalidation would also be order-safe, but every
+ * profile change would turn the next read of that user into an upstream call.
+ */
+export class CallbackReceiver {
+  readonly #deps: Required<CallbackReceiverDeps>;
+
+  constructor(deps: CallbackReceiverDeps) {
+    this.#deps = { now: Date.now, budgetMs: DEFAULT_CALLBACK_BUDGET_MS, ...deps };
+  }
+
+  /** Answers one webhook call; never throws. */
+  async receive(request: CallbackRequest): Promise<CallbackReply> {
+    const { logger, credentials, now, budgetMs } = this.#deps;
+    const budget = AbortSignal.timeout(budgetMs);
+    let secret: Awaited<ReturnType<CredentialsProvider['get']>>;
+    try {
+      secret = await within(credentials.get(), budget, 'the credentials source');
+    } catch (error) {
+      logger.error('webhook refused: the credentials could not be read', { error });
+      return UNAVAILABLE;
+    }
+    const verdict = verifyCallback(request.query, secret, { nowMs: now() });
+    if (!verdict.ok) return this.#reject(verdict.reason, request.query);
+
+    const command = parseCallbackBody(request.body);
+    switch (command.kind) {
+      case 'portrait-set':
+        await this.#applyPortraitSet(secret.sdkAppId, command.event, budget);
+        break;
+      case 'request-over-limit':
+        this.#reportOverLimit(command.alert);
+        break;
+      case 'malformed':
+        logger.warn('webhook ignored: its body cannot be read', {
+          command: clip(command.command),
+          problem: command.problem,
+        });
+        break;
+      case 'other':
+        logger.info('webhook ignored: the gateway has no use for this command', {
+          command: clip(command.command),
+        });
+        break;
+    }
+    return { statusCode: 200, body: OK };
+  }
+
+  #reject(reason: CallbackRejection, query: CallbackQuery): CallbackReply {
+    const { logger, metrics } = this.#deps;
+    metrics.addMetadata('reason', reason);
+    metrics.addMetric('CallbackRejected', MetricUnit.Count, 1);
+    const context = { reason, sdkAppId: clip(query.SdkAppid), requestTime: clip(query.RequestTime) };
+    if (reason === 'no-token') {
+      logger.error(
+        'webhook refused: no callback token is configured (TIM_CALLBACK_TOKEN locally, the secret field callbackToken in AWS)',
+        context,
+      );
+    } else {
+      logger.warn('webhook refused', context);
+    }
+    return REFUSALS[reason];
+  }
+
+  async #applyPortraitSet(sdkAppId: number, event: PortraitSet, budget: AbortSignal): Promise<void> {
+    const { cache, logger, metrics } = this.#deps;
+    const changes = cacheableChanges(event.ProfileItem);
+    const context = {
+      account: event.From_Account,
+      tags: changes.map((change) => change.Tag),
+      eventTime: event.EventTime,
+    };
+    if (changes.length === 0) {
+      logger.info('profile change ignored: none of its tags can be served by the gateway', context);
+      return;
+    }
+    try {
+      await within(
+        cache.applyChanges(sdkAppId, event.From_Account, changes, event.EventTime, budget),
+        budget,
+        'the profile cache',
+      );
+      logger.info('profile change applied to the cache', context);
+    } catch (error) {
+      metrics.addMetric('CallbackCacheUpdateFailed', MetricUnit.Count, 1);
+      logger.error('profile change not applied: the cached value stays until it expires', {
+        ...context,
+        error,
+      });
+    }
+  }
+
+  #reportOverLimit(alert: RequestOverLimit): void {
+    const { logger, metrics } = this.#deps;
+    const api = alert.ServiceName === undefined ? alert.Command : `${alert.ServiceName}/${alert.Command}`;
+    metrics.addMetadata('api', api);
+    metrics.addMetric('RequestOverLimit', MetricUnit.Count, 1);
+    logger.warn(
+      `Tencent reports ${api} at ${alert.Request} calls/s against its ceiling of ${alert.Limit}/s`,
+      {
+        api,
+        request: alert.Request,
+        limit: alert.Limit,
+      },
+    );
+  }
+}
