@@ -12,7 +12,7 @@ export abstract class TencentError extends Error {
 
 /** Tencent answered `ActionStatus: FAIL` with a code. */
 export class TencentApiError extends TencentError {
-  override readonly name = 'TencentApiError';
+  override readonly name: string = 'TencentApiError';
   readonly disposition: Disposition;
   readonly code: number;
   /** Tencent's own ErrorInfo, kept for logs; it never holds our secrets. */
@@ -33,7 +33,7 @@ export type TransportFailure = 'timeout' | 'connection' | 'http-status' | 'abort
  * Code 60008 ("service timed out") is what a caller sees: Tencent's own closest meaning.
  */
 export class TencentTransportError extends TencentError {
-  override readonly name = 'TencentTransportError';
+  override readonly name: string = 'TencentTransportError';
   readonly disposition: Disposition = 'retry';
   readonly code = 60008;
   readonly failure: TransportFailure;
@@ -47,14 +47,14 @@ export class TencentTransportError extends TencentError {
 
 /** Tencent answered HTTP 200 with something that is not a portrait_get reply (bad JSON, wrong shape). */
 export class TencentProtocolError extends TencentError {
-  override readonly name = 'TencentProtocolError';
+  override readonly name: string = 'TencentProtocolError';
   readonly disposition: Disposition = 'retry';
   readonly code = 70500;
 }
 
 /** The request was rejected before any network use; `field` names what was wrong. */
 export class InvalidRequestError extends TencentError {
-  override readonly name = 'InvalidRequestError';
+  override readonly name: string = 'InvalidRequestError';
   readonly disposition: Disposition = 'fatal-request';
   readonly code: 40001 | 40002;
   readonly field: string;
