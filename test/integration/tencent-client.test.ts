@@ -1,0 +1,667 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Faults, TencentEmulator } from '../../infra/local/emulator.ts';
+import { type CredentialsProvider, staticCredentials } from '../../shared/tencent/credentials.ts';
+import { CODE_TABLE, ruleFor } from '../../shared/tencent/error-codes.ts';
+import {
+  InvalidRequestError,
+  TencentApiError,
+  TencentError,
+  TencentProtocolError,
+  TencentTransportError,
+} from '../../shared/tencent/errors.ts';
+import type {
+  PortraitGetResponse,
+  ProfileItem,
+  UserProfileItem,
+} from '../../shared/tencent/portrait-types.ts';
+import { closeSharedPools, TencentClient } from '../../shared/tencent/tencent-client.ts';
+import { verifyUserSig } from '../../shared/tencent/usersig.ts';
+import { UserSigSigner } from '../../shared/tencent/usersig-signer.ts';
+import { closedLoopbackOrigin, type LoopbackServer, startLoopbackServer } from '../support/loopback-http.ts';
+import { RotatingCredentials, testCredentials } from '../support/tencent-credentials.ts';
+
+const credentials = testCredentials();
+const clientFor = (origins: string[]) =>
+  new TencentClient({ signer: new UserSigSigner(staticCredentials(credentials)), origins });
+
+const OK_REPLY: PortraitGetResponse = {
+  UserProfileItem: [
+    {
+      To_Account: 'alice',
+      ProfileItem: [{ Tag: 'Tag_Profile_IM_Nick', Value: 'Alice' }],
+      ResultCode: 0,
+      ResultInfo: '',
+    },
+  ],
+  ActionStatus: 'OK',
+  ErrorCode: 0,
+  ErrorInfo: '',
+  ErrorDisplay: '',
+};
+
+const rejectionOf = async (call: Promise<unknown>): Promise<Error> => {
+  try {
+    await call;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('the call succeeded');
+};
+
+afterAll(async () => {
+  await closeSharedPools();
+});
+
+describe('TencentClient over plain loopback servers', () => {
+  const servers: LoopbackServer[] = [];
+  const serve = async (...args: Parameters<typeof startLoopbackServer>) => {
+    const server = await startLoopbackServer(...args);
+    servers.push(server);
+    return server;
+  };
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+
+  it('sends the documented query and body, with a fresh random and a valid UserSig', async () => {
+    // Prepare
+    const tencent = await serve((_, response) => response.end(JSON.stringify(OK_REPLY)));
+    const client = clientFor([tencent.origin]);
+
+    // Act
+    await client.portraitGet(['alice'], ['Tag_Profile_IM_Nick']);
+    await client.portraitGet(['alice'], ['Tag_Profile_IM_Nick']);
+
+    // Assess
+    const [first, second] = tencent.requests.map(({ url }) => new URL(url, tencent.origin));
+    expect(first?.pathname).toBe('/v4/profile/portrait_get');
+    expect([...(first?.searchParams.keys() ?? [])]).toEqual([
+      'sdkappid',
+      'identifier',
+      'usersig',
+      'random',
+      'contenttype',
+    ]);
+    expect(first?.searchParams.get('sdkappid')).toBe(String(credentials.sdkAppId));
+    expect(first?.searchParams.get('identifier')).toBe(credentials.identifier);
+    expect(first?.searchParams.get('contenttype')).toBe('json');
+    expect(verifyUserSig(first?.searchParams.get('usersig') ?? '', credentials).ok).toBe(true);
+    const randoms = [first, second].map((url) => Number(url?.searchParams.get('random')));
+    for (const random of randoms)
+      expect(Number.isInteger(random) && random >= 0 && random < 2 ** 32).toBe(true);
+    expect(randoms[0]).not.toBe(randoms[1]);
+    expect(JSON.parse(tencent.requests[0]?.body ?? '')).toEqual({
+      To_Account: ['alice'],
+      TagList: ['Tag_Profile_IM_Nick'],
+    });
+  });
+
+  it('moves on to the backup domain when the primary refuses the connection', async () => {
+    // Prepare
+    const primary = await closedLoopbackOrigin();
+    const backup = await serve((_, response) => response.end(JSON.stringify(OK_REPLY)));
+
+    // Act
+    const reply = await clientFor([primary, backup.origin]).portraitGet(['alice'], ['Tag_Profile_IM_Nick']);
+
+    // Assess
+    expect(reply).toEqual(OK_REPLY);
+    expect(backup.requests).toHaveLength(1);
+  });
+
+  it('names every origin it could not connect to', async () => {
+    // Prepare
+    const origins = [await closedLoopbackOrigin(), await closedLoopbackOrigin()];
+
+    // Act
+    const error = await rejectionOf(clientFor(origins).portraitGet(['alice'], ['Tag_Profile_IM_Nick']));
+
+    // Assess
+    expect(error).toBeInstanceOf(TencentTransportError);
+    expect(error).toMatchObject({ failure: 'connection', retryable: true });
+    for (const origin of origins) expect(error.message).toContain(`${origin} (ECONNREFUSED)`);
+  });
+
+  it('reports a pooled connection that died before answering as retryable, without trying the backup', async () => {
+    // Prepare: a reused keep-alive socket is dead, as after a Lambda freeze.
+    const primary = await serve((request, response, { socketReused }) => {
+      if (socketReused) request.socket.destroy();
+      else response.end(JSON.stringify(OK_REPLY));
+    });
+    const backup = await serve((_, response) => response.end(JSON.stringify(OK_REPLY)));
+    const client = clientFor([primary.origin, backup.origin]);
+
+    // Act: the pool decides when it reuses a socket, so call until it does.
+    let error: Error | undefined;
+    for (let call = 0; call < 5 && error === undefined; call += 1) {
+      error = await client.portraitGet(['alice'], ['Tag_Profile_IM_Nick']).then(
+        () => undefined,
+        (thrown: Error) => thrown,
+      );
+    }
+
+    // Assess
+    expect(error).toMatchObject({ name: 'TencentTransportError', failure: 'connection', retryable: true });
+    expect(error?.message).toContain('UND_ERR_SOCKET');
+    expect(primary.requests.at(-1)?.socketReused).toBe(true);
+    expect(backup.requests).toHaveLength(0);
+  });
+});
+
+const APP = testCredentials({ identifier: 'portrait-admin', secretKey: 'integration-secret-key-7f3a9c1e5b' });
+
+/** Profiles in the spirit of the examples of Tencent's portrait_get page. */
+const PROFILES: Record<string, ProfileItem[]> = {
+  id1: [
+    { Tag: 'Tag_Profile_IM_Nick', Value: 'NickNameTest1' },
+    { Tag: 'Tag_Profile_IM_Gender', Value: 'Gender_Type_Male' },
+    { Tag: 'Tag_Profile_IM_BirthDay', Value: 20190419 },
+    { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom1' },
+  ],
+  id2: [
+    { Tag: 'Tag_Profile_IM_Nick', Value: 'NickNameTest2' },
+    { Tag: 'Tag_Profile_IM_Gender', Value: 'Gender_Type_Female' },
+    { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom2' },
+  ],
+  id3: [{ Tag: 'Tag_Profile_IM_Nick', Value: 'NickNameTest3' }],
+  id4: [{ Tag: 'Tag_Profile_IM_Nick', Value: 'NickNameTest4' }],
+};
+
+const ok = (items: UserProfileItem[], failed?: string[]): PortraitGetResponse => ({
+  UserProfileItem: items,
+  ...(failed && { Fail_Account: failed }),
+  ActionStatus: 'OK',
+  ErrorCode: 0,
+  ErrorInfo: '',
+  ErrorDisplay: '',
+});
+const found = (account: string, items: ProfileItem[]): UserProfileItem => ({
+  To_Account: account,
+  ProfileItem: items,
+  ResultCode: 0,
+  ResultInfo: '',
+});
+const nick = (n: number): ProfileItem => ({ Tag: 'Tag_Profile_IM_Nick', Value: `NickNameTest${n}` });
+
+/** How a client is built for one test: its clock, credential source, timeouts and origins. */
+interface ClientSetup {
+  now?: () => number;
+  provider?: CredentialsProvider;
+  headersMs?: number;
+  origins?: string[];
+}
+
+describe('TencentClient against the Tencent IM emulator', () => {
+  let emulator: TencentEmulator;
+
+  const setUp = ({
+    now,
+    provider = staticCredentials(APP),
+    headersMs = 2_000,
+    origins,
+  }: ClientSetup = {}) => {
+    const signer = new UserSigSigner(provider, now ? { now } : {});
+    const client = new TencentClient({
+      signer,
+      origins: origins ?? [emulator.url],
+      timeouts: { headersMs, bodyMs: headersMs },
+    });
+    return { client, signer };
+  };
+
+  beforeAll(async () => {
+    emulator = await TencentEmulator.start({
+      sdkAppId: APP.sdkAppId,
+      adminIdentifier: APP.identifier,
+      secretKey: APP.secretKey,
+      profiles: PROFILES,
+      customTags: ['Tag_Profile_Custom_Test', 'Tag_Profile_Custom_Unset'],
+    });
+  });
+  afterEach(() => {
+    emulator.clearFaults();
+    emulator.setSecretKey(APP.secretKey);
+    emulator.resetCalls();
+  });
+  afterAll(async () => {
+    await closeSharedPools();
+    await emulator.close();
+  });
+
+  describe("the examples of Tencent's documentation", () => {
+    it('one tag of one user', async () => {
+      // Act
+      const reply = await setUp().client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']);
+
+      // Assess
+      expect(reply).toEqual(ok([found('id1', [nick(1)])]));
+      expect(emulator.calls).toEqual([{ at: expect.any(Number), accounts: 1, outcome: 0 }]);
+    });
+
+    it('many tags of one user, integers as numbers and unset tags left out', async () => {
+      // Act
+      const reply = await setUp().client.portraitGet(
+        ['id1'],
+        [
+          'Tag_Profile_IM_Nick',
+          'Tag_Profile_IM_BirthDay',
+          'Tag_Profile_Custom_Test',
+          'Tag_Profile_Custom_Unset',
+        ],
+      );
+
+      // Assess
+      expect(reply).toEqual(
+        ok([
+          found('id1', [
+            nick(1),
+            { Tag: 'Tag_Profile_IM_BirthDay', Value: 20190419 },
+            { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom1' },
+          ]),
+        ]),
+      );
+    });
+
+    it('one tag of many users, in request order', async () => {
+      // Act
+      const reply = await setUp().client.portraitGet(['id3', 'id1', 'id2'], ['Tag_Profile_IM_Nick']);
+
+      // Assess
+      expect(reply).toEqual(ok([found('id3', [nick(3)]), found('id1', [nick(1)]), found('id2', [nick(2)])]));
+    });
+
+    it('many tags of many users, one of them failing, as an OK reply with Fail_Account', async () => {
+      // Prepare
+      emulator.setFaults({ failAccounts: { id4: 40006 } });
+
+      // Act
+      const reply = await setUp().client.portraitGet(
+        ['id1', 'id2', 'id4'],
+        ['Tag_Profile_IM_Nick', 'Tag_Profile_IM_Gender', 'Tag_Profile_Custom_Test'],
+      );
+
+      // Assess
+      expect(reply).toEqual(
+        ok(
+          [
+            found('id1', [
+              nick(1),
+              { Tag: 'Tag_Profile_IM_Gender', Value: 'Gender_Type_Male' },
+              { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom1' },
+            ]),
+            found('id2', [
+              nick(2),
+              { Tag: 'Tag_Profile_IM_Gender', Value: 'Gender_Type_Female' },
+              { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom2' },
+            ]),
+            {
+              To_Account: 'id4',
+              ResultCode: 40006,
+              ResultInfo: 'Err_Profile_PortraitGet_Read_Custom_Data_Fail',
+            },
+          ],
+          ['id4'],
+        ),
+      );
+    });
+
+    it('an account that does not exist as a per-account 40003, not an error', async () => {
+      // Act
+      const reply = await setUp().client.portraitGet(['id1', 'ghost'], ['Tag_Profile_IM_Nick']);
+
+      // Assess
+      expect(reply.Fail_Account).toEqual(['ghost']);
+      expect(reply.UserProfileItem?.[1]).toMatchObject({ To_Account: 'ghost', ResultCode: 40003 });
+    });
+
+    it('100 accounts in one call', async () => {
+      // Prepare
+      const accounts = Array.from({ length: 100 }, (_, i) => `id${(i % 4) + 1}`);
+
+      // Act
+      const reply = await setUp().client.portraitGet(accounts, ['Tag_Profile_IM_Nick']);
+
+      // Assess
+      expect(reply.UserProfileItem?.map((item) => item.To_Account)).toEqual(accounts);
+      expect(emulator.calls).toEqual([{ at: expect.any(Number), accounts: 100, outcome: 0 }]);
+    });
+  });
+
+  describe.each(
+    Object.keys(CODE_TABLE)
+      .map(Number)
+      .filter((code) => code !== 0),
+  )('Tencent answering FAIL with %i', (code) => {
+    it(`throws a TencentApiError with the disposition of the code table, after one call`, async () => {
+      // Prepare
+      emulator.setFaults({ forceCode: code });
+
+      // Act
+      const error = await rejectionOf(setUp().client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']));
+
+      // Assess
+      expect(error).toBeInstanceOf(TencentApiError);
+      expect(error).toMatchObject({ code, disposition: ruleFor(code).disposition });
+      expect(emulator.calls).toEqual([{ at: expect.any(Number), accounts: 1, outcome: code }]);
+    });
+  });
+
+  it('passes through a code outside the table as fatal', async () => {
+    // Prepare
+    emulator.setFaults({ forceCode: 91234 });
+
+    // Act
+    const error = await rejectionOf(setUp().client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']));
+
+    // Assess
+    expect(error).toMatchObject({ name: 'TencentApiError', code: 91234, retryable: false });
+  });
+
+  describe('injected faults', () => {
+    it('a slow reply inside the timeout is still an answer', async () => {
+      // Prepare
+      emulator.setFaults({ latencyMs: 150 });
+
+      // Act
+      const reply = await setUp({ headersMs: 5_000 }).client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']);
+
+      // Assess
+      expect(reply).toEqual(ok([found('id1', [nick(1)])]));
+    });
+
+    it('a reply that never comes is a retryable timeout', async () => {
+      // Prepare
+      emulator.setFaults({ hang: true });
+
+      // Act
+      const error = await rejectionOf(
+        setUp({ headersMs: 200 }).client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']),
+      );
+
+      // Assess
+      expect(error).toMatchObject({ name: 'TencentTransportError', failure: 'timeout', retryable: true });
+      expect(emulator.calls.map((call) => call.outcome)).toEqual(['hang']);
+    });
+
+    it("the caller's signal ends a hanging call as aborted", async () => {
+      // Prepare
+      emulator.setFaults({ hang: true });
+      const controller = new AbortController();
+      const call = rejectionOf(
+        setUp().client.portraitGet(['id1'], ['Tag_Profile_IM_Nick'], controller.signal),
+      );
+      await vi.waitFor(() => expect(emulator.calls).toHaveLength(1));
+
+      // Act
+      controller.abort();
+      const error = await call;
+
+      // Assess
+      expect(error).toMatchObject({ name: 'TencentTransportError', failure: 'aborted' });
+    });
+
+    it('an already aborted signal makes no call', async () => {
+      // Act
+      const error = await rejectionOf(
+        setUp().client.portraitGet(['id1'], ['Tag_Profile_IM_Nick'], AbortSignal.abort()),
+      );
+
+      // Assess
+      expect(error).toMatchObject({ name: 'TencentTransportError', failure: 'aborted' });
+      expect(emulator.calls).toHaveLength(0);
+    });
+
+    it.each([502, 503, 404])('HTTP %i is an http-status failure carrying the status', async (status) => {
+      // Prepare
+      emulator.setFaults({ httpStatus: status });
+
+      // Act
+      const error = await rejectionOf(setUp().client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']));
+
+      // Assess
+      expect(error).toMatchObject({
+        name: 'TencentTransportError',
+        failure: 'http-status',
+        httpStatus: status,
+      });
+    });
+
+    it('a reset connection is a retryable connection failure', async () => {
+      // Prepare
+      emulator.setFaults({ reset: true });
+
+      // Act
+      const error = await rejectionOf(setUp().client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']));
+
+      // Assess
+      expect(error).toMatchObject({ name: 'TencentTransportError', failure: 'connection', retryable: true });
+    });
+
+    it('a truncated JSON body is a protocol error', async () => {
+      // Prepare
+      emulator.setFaults({ malformedJson: true });
+
+      // Act
+      const error = await rejectionOf(setUp().client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']));
+
+      // Assess
+      expect(error).toBeInstanceOf(TencentProtocolError);
+      expect(error.message).toMatch(/not JSON/);
+    });
+
+    it('works again once a fault is over', async () => {
+      // Prepare
+      emulator.setFaults({ reset: true, times: 1 });
+      const { client } = setUp();
+      await rejectionOf(client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']));
+
+      // Act
+      const reply = await client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']);
+
+      // Assess
+      expect(reply.ActionStatus).toBe('OK');
+      expect(emulator.calls.map((call) => call.outcome)).toEqual(['reset', 0]);
+    });
+  });
+
+  describe('credentials, as Tencent checks them', () => {
+    it('reaches the emulator through the backup origin when the primary is unreachable', async () => {
+      // Prepare
+      const origins = [await closedLoopbackOrigin(), emulator.url];
+
+      // Act
+      const reply = await setUp({ origins }).client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']);
+
+      // Assess
+      expect(reply).toEqual(ok([found('id1', [nick(1)])]));
+      expect(emulator.calls).toHaveLength(1);
+    });
+
+    it('reloadCredentials() recovers from a rotated secret key (70005)', async () => {
+      // Prepare
+      const provider = new RotatingCredentials(APP);
+      const { client } = setUp({ provider });
+      await client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']);
+      const rotated = { ...APP, secretKey: 'the-secret-key-after-rotation' };
+      emulator.setSecretKey(rotated.secretKey);
+      provider.rotateOnRefresh(rotated);
+      const stale = await rejectionOf(client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']));
+
+      // Act
+      await client.reloadCredentials();
+      const reply = await client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']);
+
+      // Assess
+      expect(stale).toMatchObject({
+        name: 'TencentApiError',
+        code: 70005,
+        disposition: 'reload-credentials',
+      });
+      expect(reply.ActionStatus).toBe('OK');
+      expect(provider.refreshes).toBe(1);
+    });
+
+    it('renewUserSig() recovers from an expired UserSig (70001) the signer still held', async () => {
+      // Prepare: signed with a clock a day and ten minutes behind, then the clock jumps forward but
+      // not far enough for the signer to renew on its own.
+      const realNow = Date.now();
+      const clock = { ms: realNow - 86_400_000 - 600_000 };
+      const { client } = setUp({ now: () => clock.ms });
+      const expired = await rejectionOf(client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']));
+      clock.ms = realNow - 3_600_000 - 660_000;
+      const stillExpired = await rejectionOf(client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']));
+
+      // Act
+      await client.renewUserSig();
+      const reply = await client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']);
+
+      // Assess
+      expect(expired).toMatchObject({ name: 'TencentApiError', code: 70001, disposition: 'resign' });
+      expect(stillExpired).toMatchObject({ code: 70001 });
+      expect(reply.ActionStatus).toBe('OK');
+    });
+
+    it.each([
+      { case: 'another SDKAppID', credentials: { ...APP, sdkAppId: 1400000999 }, code: 60006 },
+      {
+        case: 'an identifier that is not the admin',
+        credentials: { ...APP, identifier: 'not-admin' },
+        code: 60004,
+      },
+    ])('$case is refused with $code, a configuration error', async ({ credentials: wrong, code }) => {
+      // Act
+      const error = await rejectionOf(
+        setUp({ provider: staticCredentials(wrong) }).client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']),
+      );
+
+      // Assess
+      expect(error).toMatchObject({ name: 'TencentApiError', code, disposition: 'fatal-config' });
+    });
+
+    it("a custom tag the app does not define is Tencent's 40009, not ours", async () => {
+      // Act
+      const error = await rejectionOf(setUp().client.portraitGet(['id1'], ['Tag_Profile_Custom_Nope']));
+
+      // Assess
+      expect(error).toMatchObject({ name: 'TencentApiError', code: 40009, disposition: 'fatal-request' });
+    });
+
+    it('sdkAppId() names the app the client signs for', async () => {
+      // Act
+      const sdkAppId = await setUp().client.sdkAppId();
+
+      // Assess
+      expect(sdkAppId).toBe(APP.sdkAppId);
+    });
+  });
+
+  describe.each([
+    { case: 'no accounts', accounts: [], tags: ['Tag_Profile_IM_Nick'], code: 40002, field: 'To_Account' },
+    {
+      case: '101 accounts',
+      accounts: Array.from({ length: 101 }, (_, i) => `u${i}`),
+      tags: ['Tag_Profile_IM_Nick'],
+      code: 40001,
+      field: 'To_Account',
+    },
+    {
+      case: 'an empty account',
+      accounts: ['id1', ''],
+      tags: ['Tag_Profile_IM_Nick'],
+      code: 40001,
+      field: 'To_Account[1]',
+    },
+    {
+      case: 'a non-ASCII account',
+      accounts: ['zoë'],
+      tags: ['Tag_Profile_IM_Nick'],
+      code: 40001,
+      field: 'To_Account[0]',
+    },
+    {
+      case: 'a 33-byte account',
+      accounts: ['a'.repeat(33)],
+      tags: ['Tag_Profile_IM_Nick'],
+      code: 40001,
+      field: 'To_Account[0]',
+    },
+    { case: 'no tags', accounts: ['id1'], tags: [], code: 40001, field: 'TagList' },
+    {
+      case: 'an unknown standard tag',
+      accounts: ['id1'],
+      tags: ['Tag_Profile_IM_Nick', 'Tag_Profile_IM_Age'],
+      code: 40001,
+      field: 'TagList[1]',
+    },
+    {
+      case: 'a malformed custom tag',
+      accounts: ['id1'],
+      tags: ['Tag_Profile_Custom_no-dashes'],
+      code: 40001,
+      field: 'TagList[0]',
+    },
+  ])('a request with $case', ({ accounts, tags, code, field }) => {
+    it(`is refused with ${code} naming ${field}, and Tencent never sees it`, async () => {
+      // Act
+      const error = await rejectionOf(setUp().client.portraitGet(accounts, tags));
+
+      // Assess
+      expect(error).toBeInstanceOf(InvalidRequestError);
+      expect(error).toMatchObject({ code, field });
+      expect(error.message).toContain(field);
+      expect(emulator.calls).toHaveLength(0);
+    });
+  });
+
+  /** Every way a call can fail, each leaving the client's secret and UserSig at hand for the leak check. */
+  const ERROR_PATHS: ReadonlyArray<{
+    case: string;
+    faults?: Faults;
+    setup?: () => Promise<ClientSetup>;
+    accounts?: string[];
+  }> = [
+    { case: 'a FAIL code', faults: { forceCode: 70005 } },
+    { case: 'a per-request code of Tencent', faults: { forceCode: 40001 } },
+    { case: 'a hang', faults: { hang: true }, setup: async () => ({ headersMs: 200 }) },
+    { case: 'HTTP 502', faults: { httpStatus: 502 } },
+    { case: 'a reset', faults: { reset: true } },
+    { case: 'malformed JSON', faults: { malformedJson: true } },
+    {
+      case: 'no origin reachable',
+      setup: async () => ({ origins: [await closedLoopbackOrigin(), await closedLoopbackOrigin()] }),
+    },
+    { case: 'an invalid request', accounts: ['x'.repeat(40)] },
+    {
+      case: 'a rotated key',
+      setup: async () => {
+        emulator.setSecretKey('rotated');
+        return {};
+      },
+    },
+  ];
+
+  describe.each(ERROR_PATHS)('failing on $case', ({ faults, setup, accounts = ['id1'] }) => {
+    it('shows neither the secret key nor the UserSig in the message, stack or JSON', async () => {
+      // Prepare
+      if (faults) emulator.setFaults(faults);
+      const { client, signer } = setUp(await setup?.());
+      const { userSig } = await signer.current();
+
+      // Act
+      const error = await rejectionOf(client.portraitGet(accounts, ['Tag_Profile_IM_Nick']));
+
+      // Assess
+      expect(error).toBeInstanceOf(TencentError);
+      const exposed = [
+        error.message,
+        error.stack,
+        String(error),
+        JSON.stringify(error),
+        JSON.stringify({ ...error }),
+      ].join('\n');
+      expect(exposed).not.toContain(APP.secretKey);
+      expect(exposed).not.toContain(userSig);
+      expect(exposed).not.toContain(encodeURIComponent(userSig));
+    });
+  });
+});
