@@ -109,6 +109,28 @@ describe('TencentClient over plain loopback servers', () => {
     expect(backup.requests).toHaveLength(1);
   });
 
+  it('keeps a burst of calls on a bounded number of sockets', async () => {
+    // Prepare
+    const tencent = await serve((_, response) => {
+      setTimeout(() => response.end(JSON.stringify(OK_REPLY)), 20);
+    });
+    const client = new TencentClient({
+      signer: new UserSigSigner(staticCredentials(credentials)),
+      origins: [tencent.origin],
+      connectionsPerOrigin: 4,
+    });
+
+    // Act
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, () => client.portraitGet(['alice'], ['Tag_Profile_IM_Nick'])),
+    );
+
+    // Assess
+    expect(replies).toHaveLength(40);
+    expect(tencent.requests).toHaveLength(40);
+    expect(tencent.requests.filter((request) => !request.socketReused).length).toBeLessThanOrEqual(4);
+  });
+
   it('names every origin it could not connect to', async () => {
     // Prepare
     const origins = [await closedLoopbackOrigin(), await closedLoopbackOrigin()];
