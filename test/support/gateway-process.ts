@@ -1,0 +1,120 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Variables of the environment contract (DESIGN.md §2), never inherited from the test's own environment. */
+const CONTRACT =
+  /^(PORT|HOST|TIM_.*|DYNAMODB_ENDPOINT|TABLE_NAME|RATE_LIMIT_PER_SECOND|.*_TTL_SECONDS|MAX_ACCOUNTS_PER_REQUEST|AWS_.*)$/;
+
+export interface GatewayProcessOptions {
+  /** Added to the environment; `PORT` defaults to 0 (a free port). */
+  env?: Record<string, string>;
+  /** Arguments after `infra/local/start.ts`, e.g. `['--artifact', '--cdk-out', dir]`. */
+  args?: string[];
+  /** How long to wait for the `listening on` line. Default 20 s. */
+  startTimeoutMs?: number;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface GatewayProcess {
+  /** `http://127.0.0.1:<port>`, as the process printed it. */
+  url: string;
+  /** Everything printed so far. */
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Sends `signal` (default SIGTERM) and resolves when the process has exited. */
+  stop(signal?: NodeJS.Signals): Promise<Exit>;
+}
+
+/** The test's own environment without any contract variable, plus `env`. */
+function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !CONTRACT.test(name)));
+  return { ...inherited, PORT: '0', ...env };
+}
+
+function spawnGateway(options: GatewayProcessOptions): {
+  child: ChildProcess;
+  output: { stdout: string; stderr: string };
+  exited: Promise<Exit>;
+} {
+  // process.execPath is the Node 24 the tests run on, as `npm start` would use.
+  const child = spawn(process.execPath, ['infra/local/start.ts', ...(options.args ?? [])], {
+    cwd: REPO_ROOT,
+    env: cleanEnv(options.env ?? {}),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+    output.stdout += text;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    output.stderr += text;
+  });
+  const exited = new Promise<Exit>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal, ...output })),
+  );
+  return { child, output, exited };
+}
+
+/**
+ * Starts `node infra/local/start.ts` as `npm start` does, on a free port, and resolves once it printed
+ * `listening on <url>`. Rejects with its output when it exits or stays silent first.
+ */
+export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
+  const { child, output, exited } = spawnGateway(options);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(`gateway printed no "listening on" line in time:\n${output.stdout}\n${output.stderr}`),
+      );
+    }, options.startTimeoutMs ?? 20_000);
+    const onData = () => {
+      const match = /^listening on (http:\/\/\S+)\r?\n/m.exec(output.stdout);
+      if (match?.[1] === undefined) return;
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      resolve(match[1]);
+    };
+    child.stdout?.on('data', onData);
+    void exited.then((exit) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `gateway exited (${exit.code ?? exit.signal}) before listening:\n${exit.stdout}\n${exit.stderr}`,
+        ),
+      );
+    });
+  });
+  return {
+    url,
+    get stdout() {
+      return output.stdout;
+    },
+    get stderr() {
+      return output.stderr;
+    },
+    stop: (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs `node infra/local/start.ts` expecting it to stop on its own (a bad configuration), with a 20 s bound. */
+export async function runGatewayToExit(options: GatewayProcessOptions = {}): Promise<Exit> {
+  const { child, exited } = spawnGateway(options);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.startTimeoutMs ?? 20_000);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
