@@ -1,0 +1,230 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  type Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acrossDimensionsQuery, gatewayMetric, METRICS_NAMESPACE } from './gateway-metrics.ts';
+
+export interface ObservabilityProps {
+  api: RestApi;
+  functions: { http: IFunction; queue: IFunction; callback: IFunction };
+  requestQueue: IQueue;
+  deadLetterQueue: IQueue;
+  resultsQueue: IQueue;
+  /** Tencent's calls/second ceiling, drawn on the upstream graph. */
+  rateLimitPerSecond: number;
+  /** Where alarms notify; none when absent (the alarms still show on the dashboard). */
+  alarmTopicArn?: string;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * Thresholds, per five minutes unless said otherwise. A denied slot is a caller told 429 or a queue
+ * message retried: a few are the limiter doing its job, a sustained share means demand is above the
+ * ceiling. Upstream errors are retried, so a handful is noise; a steady stream is Tencent or our
+ * credentials failing.
+ */
+export const ALARM_THRESHOLDS = {
+  slotDeniedPercent: 5,
+  upstreamErrors: 10,
+  api5xx: 5,
+  throttles: 1,
+  functionErrors: 1,
+} as const;
+
+/** Alarms (DLQ, slot denials, upstream errors, API 5xx, throttles, function errors) and the dashboard. */
+export class Observability extends Construct {
+  readonly alarms: Alarm[] = [];
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const { api, functions } = props;
+
+    const slotDeniedPercent = new MathExpression({
+      expression: '100 * FILL(denied, 0) / (FILL(denied, 0) + FILL(calls, 0))',
+      usingMetrics: { denied: gatewayMetric('SlotDenied'), calls: gatewayMetric('UpstreamCalls') },
+      label: 'slot requests denied (%)',
+      period: FIVE_MINUTES,
+    });
+    const upstreamErrors = new MathExpression({
+      expression: acrossDimensionsQuery('UpstreamErrors'),
+      usingMetrics: {},
+      label: 'upstream errors',
+      period: FIVE_MINUTES,
+    });
+
+    this.alarm('DeadLetterQueueNotEmpty', {
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        statistic: 'Maximum',
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      description:
+        'Queue requests failed maxReceiveCount times and wait in the DLQ: inspect and redrive them.',
+    });
+    this.alarm('SlotDeniedRate', {
+      metric: slotDeniedPercent,
+      threshold: ALARM_THRESHOLDS.slotDeniedPercent,
+      evaluationPeriods: 3,
+      description:
+        'A sustained share of upstream call slots is denied: demand exceeds the Tencent ceiling (buy more, or warm the cache).',
+    });
+    this.alarm('UpstreamErrors', {
+      metric: upstreamErrors,
+      threshold: ALARM_THRESHOLDS.upstreamErrors,
+      evaluationPeriods: 2,
+      description: 'Tencent keeps failing portrait_get calls: see the errors-by-code graph on the dashboard.',
+    });
+    this.alarm('Api5xx', {
+      metric: api.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }),
+      threshold: ALARM_THRESHOLDS.api5xx,
+      description:
+        'The API answers 5xx: Tencent unreachable (502), a dependency down (503) or a function crash.',
+    });
+    for (const [name, fn] of Object.entries(functions)) {
+      this.alarm(`${capitalised(name)}Throttles`, {
+        metric: fn.metricThrottles({ statistic: 'Sum', period: FIVE_MINUTES }),
+        threshold: ALARM_THRESHOLDS.throttles,
+        description: `Lambda throttled the ${name} function: its reserved concurrency is too small for the load.`,
+      });
+      this.alarm(`${capitalised(name)}Errors`, {
+        metric: fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }),
+        threshold: ALARM_THRESHOLDS.functionErrors,
+        description: `The ${name} function failed or timed out (handled errors do not count): see its log group.`,
+      });
+    }
+    if (props.alarmTopicArn) {
+      const topic = Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn);
+      for (const alarm of this.alarms) {
+        alarm.addAlarmAction(new SnsAction(topic));
+        alarm.addOkAction(new SnsAction(topic));
+      }
+    }
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `portrait-gateway-${Stack.of(this).stackName}`,
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(
+      graph('Cache hit ratio (%)', [
+        new MathExpression({
+          expression: '100 * hits / (hits + misses)',
+          usingMetrics: { hits: gatewayMetric('CacheHits'), misses: gatewayMetric('CacheMisses') },
+          label: 'hit ratio',
+          period: FIVE_MINUTES,
+        }),
+      ]),
+      new GraphWidget({
+        title: 'Upstream calls per second',
+        left: [
+          new MathExpression({
+            expression: 'calls / PERIOD(calls)',
+            usingMetrics: { calls: gatewayMetric('UpstreamCalls', { period: Duration.minutes(1) }) },
+            label: 'calls/s (1-minute mean)',
+            period: Duration.minutes(1),
+          }),
+        ],
+        leftAnnotations: [{ value: props.rateLimitPerSecond, label: 'Tencent ceiling', color: '#d62728' }],
+        leftYAxis: { min: 0 },
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph('API latency (ms)', [
+        api.metricLatency({ statistic: 'p50', label: 'p50' }),
+        api.metricLatency({ statistic: 'p99', label: 'p99' }),
+        api.metricIntegrationLatency({ statistic: 'p99', label: 'integration p99' }),
+      ]),
+      graph('Slot wait (ms)', [
+        gatewayMetric('SlotWaitMs', { statistic: 'p50', label: 'p50' }),
+        gatewayMetric('SlotWaitMs', { statistic: 'p99', label: 'p99' }),
+        gatewayMetric('SlotWaitMs', { statistic: 'Maximum', label: 'max' }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph('Upstream errors by code', [
+        // One series per dimension set, i.e. per ErrorCode, whatever the functions name that dimension.
+        new MathExpression({
+          expression: `SEARCH('{${METRICS_NAMESPACE}} MetricName="UpstreamErrors"', 'Sum', 300)`,
+          usingMetrics: {},
+          label: '',
+          period: FIVE_MINUTES,
+        }),
+        upstreamErrors,
+      ]),
+      graph('API responses', [
+        api.metricClientError({ statistic: 'Sum', label: '4xx (429 included)' }),
+        api.metricServerError({ statistic: 'Sum', label: '5xx' }),
+        gatewayMetric('SlotDenied', { label: 'slot denied' }),
+        slotDeniedPercent,
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Functions: errors and throttles',
+        Object.entries(functions).flatMap(([name, fn]) => [
+          fn.metricErrors({ statistic: 'Sum', label: `${name} errors` }),
+          fn.metricThrottles({ statistic: 'Sum', label: `${name} throttles` }),
+        ]),
+      ),
+      graph('Queues', [
+        props.requestQueue.metricApproximateNumberOfMessagesVisible({ label: 'requests waiting' }),
+        props.requestQueue.metricApproximateAgeOfOldestMessage({ label: 'oldest request (s)' }),
+        props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'DLQ' }),
+        props.resultsQueue.metricApproximateNumberOfMessagesVisible({ label: 'results waiting' }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph('Gateway events', [
+        gatewayMetric('CallbackRejected', { label: 'callbacks rejected' }),
+        gatewayMetric('RequestOverLimit', { label: 'Tencent over-limit alerts' }),
+        // Powertools adds function_name to ColdStart: search across dimension sets.
+        new MathExpression({
+          expression: `SEARCH('{${METRICS_NAMESPACE}} MetricName="ColdStart"', 'Sum', 300)`,
+          usingMetrics: {},
+          label: '',
+          period: FIVE_MINUTES,
+        }),
+      ]),
+      new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 12 }),
+    );
+  }
+
+  private alarm(
+    id: string,
+    options: { metric: IMetric; threshold: number; evaluationPeriods?: number; description: string },
+  ) {
+    const alarm = new Alarm(this, id, {
+      metric: options.metric,
+      threshold: options.threshold,
+      evaluationPeriods: options.evaluationPeriods ?? 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: options.description,
+    });
+    this.alarms.push(alarm);
+  }
+}
+
+function graph(title: string, left: (Metric | MathExpression | IMetric)[]): GraphWidget {
+  return new GraphWidget({ title, left, width: 12 });
+}
+
+function capitalised(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

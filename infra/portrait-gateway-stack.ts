@@ -1,0 +1,258 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { GatewayApi } from './constructs/gateway-api.ts';
+import { GatewayFunction } from './constructs/gateway-function.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './constructs/gateway-metrics.ts';
+import { Observability } from './constructs/observability.ts';
+import { readStackConfig, type StackConfig } from './stack-config.ts';
+
+// Temporary literals until shared/table-definition.ts (PARTITION_KEY, TTL_ATTRIBUTE) lands.
+const PARTITION_KEY = 'pk';
+const TTL_ATTRIBUTE = 'expiresAt';
+
+/** The repository root: esbuild bundles from here with its package-lock.json. */
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The handler modules, one per Lambda entry point; each exports `handler`. */
+export interface HandlerEntries {
+  http: string;
+  queue: string;
+  callback: string;
+}
+
+/** functions/http.ts, functions/queue.ts and functions/callback.ts of this repository. */
+export const DEFAULT_ENTRIES: HandlerEntries = {
+  http: `${PROJECT_ROOT}functions/http.ts`,
+  queue: `${PROJECT_ROOT}functions/queue.ts`,
+  callback: `${PROJECT_ROOT}functions/callback.ts`,
+};
+
+export interface PortraitGatewayStackProps extends StackProps {
+  /** Default: {@link DEFAULT_ENTRIES}. */
+  entries?: HandlerEntries;
+  /** Bundle AWS SDK v3 into each function instead of using the runtime's copy. Default: false. */
+  bundleAwsSdk?: boolean;
+}
+
+/**
+ * Timeouts. Tencent gives up on a call after 3 s, so one upstream attempt is bounded at ~4 s and a
+ * retried one at ~8 s. HTTP: 15 s covers a slot wait, a retried call and the cache, and stays far
+ * under API Gateway's 29 s, so even a slow invocation answers with its own Tencent-shaped reply
+ * instead of the gateway's 504. Queue: 30 s for a coalesced batch (up to 10 messages of up to 1000
+ * accounts each) waiting for slots. Callback: Tencent waits 2 s for the reply; 5 s lets a cold start
+ * that reads the secret still apply the cache change.
+ */
+export const FUNCTION_TIMEOUTS = {
+  http: Duration.seconds(15),
+  queue: Duration.seconds(30),
+  callback: Duration.seconds(5),
+} as const;
+
+/** SQS delivers a message this often before it moves to the DLQ (each retry waits a visibility timeout). */
+export const MAX_RECEIVE_COUNT = 5;
+
+/** AWS's guidance: a queue's visibility timeout is at least six times its consumer's timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/**
+ * The table the functions use for the cache and the limiter: they need no scans, queries or
+ * table-level calls, only these item operations.
+ */
+export const TABLE_ACTIONS = {
+  cacheAndLimiter: [
+    'dynamodb:BatchGetItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:BatchWriteItem',
+  ],
+  callback: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+} as const;
+
+/**
+ * The whole gateway: table, queues, the three functions, the REST API, alarms and dashboard.
+ * Configuration comes from CDK context ({@link readStackConfig}).
+ *
+ * Reserved concurrency caps instances, not calls per second; the ceiling itself is the limiter's
+ * job. It is sized from the ceiling L = 200 calls/s and the upstream latency d (about 0.1 s near the
+ * data center, 0.3 s across continents): L × d ≈ 20–60 calls in flight use the whole ceiling, and
+ * instances beyond that would only wait for slots. HTTP 50: enough for the ceiling plus the
+ * requests answered from the cache (a warm hit holds an instance ~30 ms). Queue 10: each
+ * invocation coalesces a batch into a few calls, so 10 instances take roughly a sixth of the ceiling
+ * and leave the rest to HTTP callers. Callback 5: a webhook is one DynamoDB write (~20 ms), so five
+ * instances absorb ~250 callbacks/s.
+ *
+ * The stage throttle keeps API traffic below what 50 instances absorb: 100 requests/s at up to
+ * ~0.5 s each is 50 busy instances, and a burst is never larger than the instance count. Lambda
+ * throttles that still happen reach the caller as 429 (see GatewayApi).
+ */
+export class PortraitGatewayStack extends Stack {
+  readonly config: StackConfig;
+  readonly table: Table;
+  readonly requestQueue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly resultsQueue: Queue;
+  readonly functions: { http: GatewayFunction; queue: GatewayFunction; callback: GatewayFunction };
+  readonly api: GatewayApi;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: PortraitGatewayStackProps = {}) {
+    super(scope, id, props);
+    const config = readStackConfig(this.node);
+    this.config = config;
+    const entries = props.entries ?? DEFAULT_ENTRIES;
+    const logRetention = config.logRetentionDays as RetentionDays;
+
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: PARTITION_KEY, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    });
+
+    const queueDefaults = { enforceSSL: true, encryption: QueueEncryption.SQS_MANAGED } as const;
+    this.deadLetterQueue = new Queue(this, 'RequestDeadLetterQueue', {
+      ...queueDefaults,
+      retentionPeriod: Duration.days(14),
+    });
+    this.requestQueue = new Queue(this, 'RequestQueue', {
+      ...queueDefaults,
+      visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUTS.queue.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    this.resultsQueue = new Queue(this, 'ResultsQueue', {
+      ...queueDefaults,
+      retentionPeriod: Duration.days(4),
+    });
+    Validations.of(this.resultsQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "The results queue is read by the callers' own consumers; what they do with a result they cannot " +
+        'process is theirs to decide, and a message nobody reads expires after its retention.',
+    });
+
+    const secret = Secret.fromSecretNameV2(this, 'TencentSecret', config.secretName);
+    const environment: Record<string, string> = {
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      TIM_SECRET_ID: config.secretName,
+      ...('region' in config.upstream
+        ? { TIM_REGION: config.upstream.region }
+        : { TIM_BASE_URL: config.upstream.baseUrl }),
+      TABLE_NAME: this.table.tableName,
+      RATE_LIMIT_PER_SECOND: String(config.rateLimitPerSecond),
+      CACHE_TTL_SECONDS: String(config.cacheTtlSeconds),
+      NEGATIVE_CACHE_TTL_SECONDS: String(config.negativeCacheTtlSeconds),
+      MAX_ACCOUNTS_PER_REQUEST: String(config.maxAccountsPerRequest),
+    };
+    const common = { projectRoot: PROJECT_ROOT, logRetention, bundleAwsSdk: props.bundleAwsSdk ?? false };
+    this.functions = {
+      http: new GatewayFunction(this, 'Http', {
+        ...common,
+        entry: entries.http,
+        description: 'portrait-gateway HTTP: POST /v4/profile/portrait_get',
+        timeout: FUNCTION_TIMEOUTS.http,
+        memorySize: 1024,
+        reservedConcurrency: config.httpReservedConcurrency,
+        environment,
+      }),
+      queue: new GatewayFunction(this, 'Queue', {
+        ...common,
+        entry: entries.queue,
+        description: 'portrait-gateway queue: request queue to results queue',
+        timeout: FUNCTION_TIMEOUTS.queue,
+        memorySize: 1024,
+        reservedConcurrency: config.queueReservedConcurrency,
+        environment: { ...environment, RESULTS_QUEUE_URL: this.resultsQueue.queueUrl },
+      }),
+      callback: new GatewayFunction(this, 'Callback', {
+        ...common,
+        entry: entries.callback,
+        description: 'portrait-gateway callback: Tencent Chat webhooks',
+        timeout: FUNCTION_TIMEOUTS.callback,
+        memorySize: 512,
+        reservedConcurrency: config.callbackReservedConcurrency,
+        environment,
+      }),
+    };
+
+    // A secret imported by name has no suffix in its ARN; the real one ends in -XXXXXX.
+    const secretStatement = new PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [`${secret.secretArn}-??????`],
+    });
+    for (const fn of Object.values(this.functions)) fn.role.addToPrincipalPolicy(secretStatement);
+    for (const fn of [this.functions.http, this.functions.queue]) {
+      fn.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: [...TABLE_ACTIONS.cacheAndLimiter],
+          resources: [this.table.tableArn],
+        }),
+      );
+    }
+    this.functions.callback.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...TABLE_ACTIONS.callback], resources: [this.table.tableArn] }),
+    );
+    this.resultsQueue.grantSendMessages(this.functions.queue.role);
+    this.functions.queue.function.addEventSource(
+      new SqsEventSource(this.requestQueue, {
+        batchSize: 10,
+        // Coalescing is the queue path's economy: wait up to a second to fill a batch.
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+        // Pollers beyond the reserved concurrency would be throttled, burning receive counts.
+        maxConcurrency: config.queueReservedConcurrency,
+      }),
+    );
+
+    this.api = new GatewayApi(this, 'Api', {
+      portraitGetFunction: this.functions.http.function,
+      callbackFunction: this.functions.callback.function,
+      throttleRate: config.apiThrottleRate,
+      throttleBurst: config.apiThrottleBurst,
+      callbackThrottleRate: config.callbackThrottleRate,
+      callbackThrottleBurst: config.callbackThrottleBurst,
+      logRetention,
+    });
+
+    this.observability = new Observability(this, 'Observability', {
+      api: this.api.api,
+      functions: {
+        http: this.functions.http.function,
+        queue: this.functions.queue.function,
+        callback: this.functions.callback.function,
+      },
+      requestQueue: this.requestQueue,
+      deadLetterQueue: this.deadLetterQueue,
+      resultsQueue: this.resultsQueue,
+      rateLimitPerSecond: config.rateLimitPerSecond,
+      ...(config.alarmTopicArn && { alarmTopicArn: config.alarmTopicArn }),
+    });
+
+    this.outputs();
+  }
+
+  private outputs(): void {
+    const api = this.api.api;
+    new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the stage' });
+    new CfnOutput(this, 'PortraitGetUrl', { value: api.urlForPath('/v4/profile/portrait_get') });
+    new CfnOutput(this, 'CallbackUrl', {
+      value: api.urlForPath('/tencent-im/callback'),
+      description: 'Set this as the callback URL in the Tencent Chat console (with token authentication on)',
+    });
+    new CfnOutput(this, 'RequestQueueUrl', { value: this.requestQueue.queueUrl });
+    new CfnOutput(this, 'ResultsQueueUrl', { value: this.resultsQueue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.observability.dashboard.dashboardName}`,
+    });
+  }
+}
