@@ -15,13 +15,6 @@ export interface ResultMessage {
   body: string;
 }
 
-export interface PublishOutcome {
-  /** Ids SQS did not accept, whether the entry or its whole call failed. */
-  failed: Set<string>;
-  /** Why, by id: SQS's code for the entry or the SDK error's name; never message contents. */
-  reasons: Map<string, string>;
-}
-
 /** Publishes queue results to the results queue in `SendMessageBatch` calls of at most 10 entries. */
 export class ResultsPublisher {
   readonly #client: SQSClient;
@@ -33,15 +26,12 @@ export class ResultsPublisher {
   }
 
   /**
-   * Sends every message, the batches in parallel. Never throws: what SQS did not accept is in
-   * `failed`, so each of those requests can be left on its own queue for a retry.
+   * Sends every message, the batches in parallel. Never throws: it answers the ids SQS did not
+   * accept (the entry or its whole call failed), each with why: SQS's code for the entry or the SDK
+   * error's name, never message contents. Each of those requests can then be left for a retry.
    */
-  async publish(messages: readonly ResultMessage[]): Promise<PublishOutcome> {
-    const outcome: PublishOutcome = { failed: new Set(), reasons: new Map() };
-    const fail = (id: string, reason: string) => {
-      outcome.failed.add(id);
-      outcome.reasons.set(id, reason);
-    };
+  async publish(messages: readonly ResultMessage[]): Promise<Map<string, string>> {
+    const failed = new Map<string, string>();
     await Promise.all(
       batchesOf(messages).map(async (batch) => {
         try {
@@ -52,16 +42,16 @@ export class ResultsPublisher {
             }),
           );
           const accepted = new Set((reply.Successful ?? []).map((entry) => entry.Id));
-          for (const entry of reply.Failed ?? []) fail(entry.Id ?? '', entry.Code ?? 'Failed');
+          for (const entry of reply.Failed ?? []) failed.set(entry.Id ?? '', entry.Code ?? 'Failed');
           for (const { id } of batch)
-            if (!accepted.has(id) && !outcome.failed.has(id)) fail(id, 'NotAcknowledged');
+            if (!accepted.has(id) && !failed.has(id)) failed.set(id, 'NotAcknowledged');
         } catch (error) {
           const reason = error instanceof Error ? error.name : 'UnknownError';
-          for (const { id } of batch) fail(id, reason);
+          for (const { id } of batch) failed.set(id, reason);
         }
       }),
     );
-    return outcome;
+    return failed;
   }
 }
 

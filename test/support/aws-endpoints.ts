@@ -40,6 +40,8 @@ abstract class AwsJsonEndpoint {
   readonly #targetPrefix: string;
   /** Every call received, by operation name, in arrival order. */
   readonly calls: string[] = [];
+  /** Delay before each answer, e.g. to let a caller's deadline pass first. */
+  latencyMs = 0;
 
   protected constructor(targetPrefix: string, contentType: string) {
     this.#targetPrefix = targetPrefix;
@@ -75,6 +77,7 @@ abstract class AwsJsonEndpoint {
       : '';
     const input = await readJson(request);
     this.calls.push(name);
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     const operation = this.operation(name);
     const reply = operation
       ? operation(input)

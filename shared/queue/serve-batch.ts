@@ -1,0 +1,182 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSRecord } from 'aws-lambda';
+import type { GatewayConfig } from '../config.ts';
+import { errorResponse } from '../http/error-response.ts';
+import { uniqueInOrder } from '../portrait/chunking.ts';
+import { replyFor } from '../portrait/merge.ts';
+import type { PortraitResult } from '../portrait/portrait-result.ts';
+import type { PortraitService } from '../portrait/portrait-service.ts';
+import { recordServeStats } from '../telemetry.ts';
+import { TencentError } from '../tencent/errors.ts';
+import type { PortraitGetRequest, TencentEnvelope, UserProfileItem } from '../tencent/portrait-types.ts';
+import { parseQueueMessage } from './queue-message.ts';
+import type { ResultsPublisher } from './results-publisher.ts';
+
+/** The part of the gateway the queue consumer uses. */
+export interface BatchDeps {
+  service: Pick<PortraitService, 'get'>;
+  results: Pick<ResultsPublisher, 'publish'>;
+  logger: Logger;
+  metrics: Metrics;
+  config: Pick<GatewayConfig, 'maxAccountsPerRequest'>;
+}
+
+/** Whether a message is finished (its result accepted by the results queue) or must be delivered again. */
+export type Verdict = { done: true } | { done: false; reason: string };
+
+interface Pending {
+  messageId: string;
+  request: PortraitGetRequest;
+  correlationId?: string;
+}
+
+interface Result {
+  messageId: string;
+  body: string;
+}
+
+/** Retrying can never help: the request itself is wrong (bad JSON, bad request, Tencent's 40009…). */
+const isPermanent = (error: unknown): error is TencentError =>
+  error instanceof TencentError && error.disposition === 'fatal-request';
+
+const reasonOf = (error: unknown): string =>
+  error instanceof TencentError
+    ? `${error.name} ${error.code}`
+    : error instanceof Error
+      ? error.name
+      : 'unknown';
+
+/** Messages asking for the same set of tags are served together, whatever order they name them in. */
+const tagSetKey = (tags: readonly string[]): string => JSON.stringify(uniqueInOrder(tags).sort());
+
+const withCorrelation = (envelope: TencentEnvelope, correlationId: string | undefined): string =>
+  JSON.stringify(correlationId === undefined ? envelope : { ...envelope, CorrelationId: correlationId });
+
+/** The message's own reply out of a coalesced one: its accounts, its tag order. */
+function replyForMessage(message: Pending, served: PortraitResult): string {
+  const position = new Map(message.request.TagList.map((tag, index) => [tag, index] as const));
+  const items = new Map<string, UserProfileItem>();
+  for (const item of served.response.UserProfileItem ?? []) {
+    const ProfileItem = item.ProfileItem?.toSorted(
+      (a, b) => (position.get(a.Tag) ?? 0) - (position.get(b.Tag) ?? 0),
+    );
+    items.set(item.To_Account, ProfileItem === undefined ? item : { ...item, ProfileItem });
+  }
+  return withCorrelation(replyFor(message.request.To_Account, items), message.correlationId);
+}
+
+/**
+ * Serves one SQS batch with as few upstream calls as possible (DESIGN.md §2, Queue): messages are
+ * grouped by their set of tags, each group's accounts fetched by ONE service call, and the reply
+ * split back per message. When a group cannot be served whole for a transient reason, each of its
+ * messages is tried once more against the cache alone (deadline now), so messages whose accounts are
+ * cached, or were fetched before the failure, are still answered. Results, error results for
+ * messages that can never succeed, go to the results queue; a message is done only once its result
+ * was accepted there.
+ */
+export async function serveBatch(
+  records: readonly SQSRecord[],
+  deps: BatchDeps,
+  deadlineMs: number,
+): Promise<Map<string, Verdict>> {
+  const { service, logger, metrics } = deps;
+  const limits = { maxAccounts: deps.config.maxAccountsPerRequest };
+  const verdicts = new Map<string, Verdict>();
+  const results: Result[] = [];
+  const groups = new Map<string, Pending[]>();
+
+  const refuse = (messageId: string, error: TencentError, correlationId: string | undefined) => {
+    logger.info('message refused', {
+      messageId,
+      correlationId,
+      errorCode: error.code,
+      errorInfo: error.message,
+    });
+    results.push({ messageId, body: withCorrelation(errorResponse(error).body, correlationId) });
+  };
+  const postpone = (message: Pending, error: unknown) => {
+    const reason = reasonOf(error);
+    const details = { messageId: message.messageId, correlationId: message.correlationId, reason };
+    if (error instanceof TencentError) logger.warn('message left for a retry', details);
+    else logger.error('message left for a retry', { ...details, error });
+    verdicts.set(message.messageId, { done: false, reason });
+  };
+  const settle = (message: Pending, error: unknown) => {
+    if (isPermanent(error)) refuse(message.messageId, error, message.correlationId);
+    else postpone(message, error);
+  };
+  const get = async (accounts: readonly string[], tags: readonly string[], deadline: number) => {
+    const served = await service.get(accounts, tags, { deadlineMs: deadline });
+    recordServeStats(metrics, served.stats);
+    return served;
+  };
+
+  for (const record of records) {
+    const message = parseQueueMessage(record.body, limits);
+    if (!message.ok) {
+      refuse(record.messageId, message.error, message.correlationId);
+      continue;
+    }
+    const pending = {
+      messageId: record.messageId,
+      request: message.request,
+      correlationId: message.correlationId,
+    };
+    const key = tagSetKey(message.request.TagList);
+    groups.set(key, [...(groups.get(key) ?? []), pending]);
+  }
+
+  await Promise.all(
+    [...groups.values()].map(async (group) => {
+      const tags = (group[0] as Pending).request.TagList;
+      try {
+        const served = await get(
+          group.flatMap((message) => message.request.To_Account),
+          tags,
+          deadlineMs,
+        );
+        for (const message of group)
+          results.push({ messageId: message.messageId, body: replyForMessage(message, served) });
+      } catch (error) {
+        if (isPermanent(error) || group.length === 1) {
+          for (const message of group) settle(message, error);
+          return;
+        }
+        await Promise.all(
+          group.map(async (message) => {
+            try {
+              const served = await get(message.request.To_Account, tags, Math.min(deadlineMs, Date.now()));
+              results.push({ messageId: message.messageId, body: replyForMessage(message, served) });
+            } catch (salvageError) {
+              settle(message, salvageError);
+            }
+          }),
+        );
+      }
+    }),
+  );
+
+  const published = await deps.results.publish(
+    results.map((result, index) => ({ id: `r${index}`, body: result.body })),
+  );
+  results.forEach((result, index) => {
+    const reason = published.get(`r${index}`);
+    if (reason === undefined) {
+      verdicts.set(result.messageId, { done: true });
+      return;
+    }
+    logger.warn('result not accepted by the results queue; message left for a retry', {
+      messageId: result.messageId,
+      reason,
+    });
+    verdicts.set(result.messageId, { done: false, reason: `results queue: ${reason}` });
+  });
+  metrics.addMetric('MessagesDone', MetricUnit.Count, [...verdicts.values()].filter((v) => v.done).length);
+  metrics.addMetric(
+    'MessagesRetried',
+    MetricUnit.Count,
+    [...verdicts.values()].filter((v) => !v.done).length,
+  );
+  return verdicts;
+}
