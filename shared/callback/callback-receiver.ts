@@ -30,17 +30,18 @@ export interface CallbackRequest {
 
 /**
  * The part of the profile cache a webhook writes to (`DynamoProfileCache` has it): the changed tags
- * of an account that is cached, kept only where the cached value is older than `eventTimeMs`.
- * Never creates an item for an account that is not cached.
+ * of an account that is cached, each kept only where its cached value is older than `eventTimeMs`;
+ * never an item for an account that is not cached. Resolves to the number of tags applied; throws
+ * when the table fails.
  */
 export interface ProfileChangeTarget {
   applyChanges(
     sdkAppId: number,
     account: string,
-    changes: ProfileItem[],
+    changes: readonly ProfileItem[],
     eventTimeMs: number,
     signal?: AbortSignal,
-  ): Promise<unknown>;
+  ): Promise<number>;
 }
 
 export interface CallbackReceiverDeps {
@@ -135,12 +136,13 @@ export class CallbackReceiver {
 
   /** Answers one webhook call; never throws. */
   async receive(request: CallbackRequest): Promise<CallbackReply> {
-    const { logger, credentials, now, budgetMs } = this.#deps;
+    const { logger, metrics, credentials, now, budgetMs } = this.#deps;
     const budget = AbortSignal.timeout(budgetMs);
     let secret: Awaited<ReturnType<CredentialsProvider['get']>>;
     try {
       secret = await within(credentials.get(), budget, 'the credentials source');
     } catch (error) {
+      this.#countRejection('credentials-unavailable');
       logger.error('webhook refused: the credentials could not be read', { error });
       return UNAVAILABLE;
     }
@@ -156,12 +158,14 @@ export class CallbackReceiver {
         this.#reportOverLimit(command.alert);
         break;
       case 'malformed':
+        metrics.addMetric('CallbackIgnored', MetricUnit.Count, 1);
         logger.warn('webhook ignored: its body cannot be read', {
           command: clip(command.command),
           problem: command.problem,
         });
         break;
       case 'other':
+        metrics.addMetric('CallbackIgnored', MetricUnit.Count, 1);
         logger.info('webhook ignored: the gateway has no use for this command', {
           command: clip(command.command),
         });
@@ -170,10 +174,14 @@ export class CallbackReceiver {
     return { statusCode: 200, body: OK };
   }
 
+  #countRejection(reason: CallbackRejection | 'credentials-unavailable'): void {
+    this.#deps.metrics.addMetadata('reason', reason);
+    this.#deps.metrics.addMetric('CallbackRejected', MetricUnit.Count, 1);
+  }
+
   #reject(reason: CallbackRejection, query: CallbackQuery): CallbackReply {
-    const { logger, metrics } = this.#deps;
-    metrics.addMetadata('reason', reason);
-    metrics.addMetric('CallbackRejected', MetricUnit.Count, 1);
+    const { logger } = this.#deps;
+    this.#countRejection(reason);
     const context = { reason, sdkAppId: clip(query.SdkAppid), requestTime: clip(query.RequestTime) };
     if (reason === 'no-token') {
       logger.error(
@@ -195,16 +203,21 @@ export class CallbackReceiver {
       eventTime: event.EventTime,
     };
     if (changes.length === 0) {
+      metrics.addMetric('ProfileChangesApplied', MetricUnit.Count, 0);
       logger.info('profile change ignored: none of its tags can be served by the gateway', context);
       return;
     }
     try {
-      await within(
+      const applied = await within(
         cache.applyChanges(sdkAppId, event.From_Account, changes, event.EventTime, budget),
         budget,
         'the profile cache',
       );
-      logger.info('profile change applied to the cache', context);
+      metrics.addMetric('ProfileChangesApplied', MetricUnit.Count, applied);
+      logger.info('profile change received; tags not cached or cached newer are left as they are', {
+        ...context,
+        applied,
+      });
     } catch (error) {
       metrics.addMetric('CallbackCacheUpdateFailed', MetricUnit.Count, 1);
       logger.error('profile change not applied: the cached value stays until it expires', {

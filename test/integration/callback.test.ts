@@ -1,0 +1,436 @@
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import fc from 'fast-check';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { TencentEmulator } from '../../infra/local/emulator.ts';
+import { DynamoProfileCache, profileKey } from '../../shared/cache/profile-cache.ts';
+import { createCallbackHttpHandler } from '../../shared/callback/callback-http-handler.ts';
+import { CallbackReceiver } from '../../shared/callback/callback-receiver.ts';
+import { callbackSign } from '../../shared/callback/callback-signature.ts';
+import { parseConfig } from '../../shared/config.ts';
+import { createGateway } from '../../shared/gateway.ts';
+import { createLogger, createMetrics } from '../../shared/telemetry.ts';
+import { staticCredentials } from '../../shared/tencent/credentials.ts';
+import type { PortraitGetResponse } from '../../shared/tencent/portrait-types.ts';
+import { LOOPBACK_AWS_CREDENTIALS, LOOPBACK_AWS_REGION } from '../support/aws-endpoints.ts';
+import {
+  createTestTable,
+  loopbackClients,
+  type RunningDynalite,
+  startDynalite,
+} from '../support/dynalite.ts';
+import { startTestEmulator, TEST_CREDENTIALS } from '../support/emulator-factory.ts';
+import { apiGatewayEvent, lambdaContext } from '../support/lambda-events.ts';
+import { type LoopbackServer, startLoopbackServer } from '../support/loopback-http.ts';
+
+const TOKEN = 'callback-token-for-tests';
+const NICK = 'Tag_Profile_IM_Nick';
+const SDKAPPID = String(TEST_CREDENTIALS.sdkAppId);
+
+type Handler = (
+  event: APIGatewayProxyEvent,
+  context: ReturnType<typeof lambdaContext>,
+) => Promise<APIGatewayProxyResult>;
+
+let emulator: TencentEmulator;
+let dynalite: RunningDynalite;
+let tableName: string;
+let callback: Handler;
+let portraitGet: Handler;
+let output: ReturnType<typeof captureOutput>;
+
+/**
+ * The Powertools logger and metrics write JSON lines to stdout/stderr (EMF for metrics): they are
+ * collected here, and kept off the test report.
+ */
+function captureOutput() {
+  const lines: string[] = [];
+  const collect = (chunk: unknown): boolean => {
+    lines.push(...String(chunk).split('\n').filter(Boolean));
+    return true;
+  };
+  const spies = [
+    vi.spyOn(process.stdout, 'write').mockImplementation(collect as typeof process.stdout.write),
+    vi.spyOn(process.stderr, 'write').mockImplementation(collect as typeof process.stderr.write),
+  ];
+  const records = (): Record<string, unknown>[] =>
+    lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  return {
+    records,
+    /** The sum of an EMF metric over every published record. */
+    metric: (name: string): number =>
+      records()
+        .filter((record) => '_aws' in record && typeof record[name] === 'number')
+        .reduce((sum, record) => sum + (record[name] as number), 0),
+    logs: (level: string) => records().filter((record) => record.level === level),
+    clear: () => {
+      lines.length = 0;
+    },
+    restore: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
+  };
+}
+
+/** URL parameters of a webhook as Tencent sends them, signed with `token` at `requestTime` (Unix s). */
+function webhookQuery(command: string, token = TOKEN, requestTime = Math.floor(Date.now() / 1000)) {
+  return {
+    SdkAppid: SDKAPPID,
+    CallbackCommand: command,
+    contenttype: 'json',
+    ClientIP: '203.0.113.7',
+    OptPlatform: 'RESTAPI',
+    RequestTime: String(requestTime),
+    Sign: callbackSign(token, String(requestTime)),
+  };
+}
+
+/** The proxy event of `POST /tencent-im/callback?<query>` with `body`; `undefined` query values are left out. */
+function webhookEvent(body: { CallbackCommand: string }, query: Record<string, string | undefined>) {
+  const defined = Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined));
+  return {
+    ...apiGatewayEvent({ path: '/tencent-im/callback', body }),
+    queryStringParameters: defined as Record<string, string>,
+  };
+}
+
+const nickChange = (account: string, nick: string, eventTime: number) => ({
+  CallbackCommand: 'Profile.CallbackPortraitSet',
+  Operator_Account: account,
+  From_Account: account,
+  EventTime: eventTime,
+  ProfileItem: [{ Tag: NICK, Value: nick }],
+});
+
+async function sendWebhook(
+  body: { CallbackCommand: string },
+  query: Record<string, string | undefined> = webhookQuery(body.CallbackCommand),
+) {
+  const result = await callback(webhookEvent(body, query), lambdaContext());
+  return { status: result.statusCode, body: JSON.parse(result.body) as Record<string, unknown> };
+}
+
+/** The nicknames the gateway serves for `accounts`, and how many calls reached Tencent meanwhile. */
+async function readNicks(...accounts: string[]) {
+  const callsBefore = emulator.calls.length;
+  const result = await portraitGet(
+    apiGatewayEvent({ body: { To_Account: accounts, TagList: [NICK] } }),
+    lambdaContext(),
+  );
+  const reply = JSON.parse(result.body) as PortraitGetResponse;
+  const nicks = Object.fromEntries(
+    (reply.UserProfileItem ?? []).map((item) => [item.To_Account, item.ProfileItem?.[0]?.Value]),
+  );
+  return { nicks, upstreamCalls: emulator.calls.length - callsBefore };
+}
+
+const cachedItem = async (account: string) =>
+  (
+    await dynalite.documentClient.send(
+      new GetCommand({ TableName: tableName, Key: { pk: profileKey(TEST_CREDENTIALS.sdkAppId, account) } }),
+    )
+  ).Item;
+
+const tableItems = async () =>
+  (await dynalite.documentClient.send(new ScanCommand({ TableName: tableName }))).Items ?? [];
+
+const setNick = (account: string, nick: string) => emulator.setProfile(account, [{ Tag: NICK, Value: nick }]);
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  dynalite = await startDynalite();
+  tableName = await createTestTable(dynalite.client);
+  const env = {
+    TIM_SDKAPPID: SDKAPPID,
+    TIM_ADMIN_IDENTIFIER: TEST_CREDENTIALS.identifier,
+    TIM_SECRET_KEY: TEST_CREDENTIALS.secretKey,
+    TIM_CALLBACK_TOKEN: TOKEN,
+    TIM_BASE_URL: emulator.url,
+    DYNAMODB_ENDPOINT: dynalite.endpoint,
+    TABLE_NAME: tableName,
+    AWS_REGION: LOOPBACK_AWS_REGION,
+    AWS_ACCESS_KEY_ID: LOOPBACK_AWS_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOOPBACK_AWS_CREDENTIALS.secretAccessKey,
+  };
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+  // The Lambda entry modules build the process's one gateway from the environment at load.
+  ({ handler: callback } = (await import('../../functions/callback.ts')) as unknown as { handler: Handler });
+  ({ handler: portraitGet } = (await import('../../functions/http.ts')) as unknown as { handler: Handler });
+  output = captureOutput();
+});
+
+afterEach(() => output.clear());
+
+afterAll(async () => {
+  output?.restore();
+  const { defaultGateway } = await import('../../shared/gateway.ts');
+  defaultGateway().close();
+  vi.unstubAllEnvs();
+  await emulator?.close();
+  await dynalite?.close();
+});
+
+describe('POST /tencent-im/callback keeps the cache coherent', () => {
+  it('serves a changed nickname from the cache at once: no stale value, no upstream call', async () => {
+    // Prepare
+    setNick('coherent', 'Before');
+    const first = await readNicks('coherent');
+    const second = await readNicks('coherent');
+    setNick('coherent', 'After');
+
+    // Act
+    const ack = await sendWebhook(nickChange('coherent', 'After', Date.now()));
+    const third = await readNicks('coherent');
+
+    // Assess
+    expect(first).toEqual({ nicks: { coherent: 'Before' }, upstreamCalls: 1 });
+    expect(second).toEqual({ nicks: { coherent: 'Before' }, upstreamCalls: 0 });
+    expect(ack).toEqual({ status: 200, body: { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 } });
+    expect(third).toEqual({ nicks: { coherent: 'After' }, upstreamCalls: 0 });
+    expect(output.metric('ProfileChangesApplied')).toBe(1);
+  });
+
+  it('keeps the newest value whatever order the events arrive in, replays included', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 1, max: 60_000 }), { minLength: 1, maxLength: 5 }),
+        fc.nat({ max: 4 }),
+        async (offsets, replayIndex) => {
+          // Prepare
+          run += 1;
+          const account = `ordered${run}`;
+          setNick(account, 'Original');
+          await readNicks(account);
+          const base = Date.now();
+          const events = offsets.map((offset) => nickChange(account, `Nick@${offset}`, base + offset));
+          const replay = events[replayIndex % events.length];
+          const newest = `Nick@${Math.max(...offsets)}`;
+
+          // Act
+          for (const event of [...events, ...(replay ? [replay] : [])]) await sendWebhook(event);
+          const after = await readNicks(account);
+
+          // Assess
+          expect(after).toEqual({ nicks: { [account]: newest }, upstreamCalls: 0 });
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it('leaves an account that is not cached uncached, and every other item as it was', async () => {
+    // Prepare
+    setNick('cached', 'Cached');
+    setNick('uncached', 'Upstream');
+    await readNicks('cached');
+    const before = await tableItems();
+
+    // Act
+    const ack = await sendWebhook(nickChange('uncached', 'FromWebhook', Date.now()));
+    const afterWebhook = await tableItems();
+    const read = await readNicks('uncached');
+
+    // Assess
+    expect(ack.body).toEqual({ ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 });
+    expect(afterWebhook).toEqual(before);
+    expect(read).toEqual({ nicks: { uncached: 'Upstream' }, upstreamCalls: 1 });
+  });
+
+  it('clears a cached "not found" when the account turns out to exist', async () => {
+    // Prepare
+    const missing = await readNicks('newcomer');
+    setNick('newcomer', 'Newcomer');
+
+    // Act
+    await sendWebhook(nickChange('newcomer', 'Newcomer', Date.now()));
+    const after = await readNicks('newcomer');
+
+    // Assess
+    expect(missing).toEqual({ nicks: { newcomer: undefined }, upstreamCalls: 1 });
+    expect(after).toEqual({ nicks: { newcomer: 'Newcomer' }, upstreamCalls: 0 });
+  });
+});
+
+describe('POST /tencent-im/callback refuses what Tencent did not sign for this app', () => {
+  const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+  describe.each([
+    {
+      case: 'an unsigned request',
+      query: { ...webhookQuery('Profile.CallbackPortraitSet'), Sign: undefined, RequestTime: undefined },
+      status: 401,
+      reason: 'unsigned',
+    },
+    {
+      case: 'a wrong signature',
+      query: webhookQuery('Profile.CallbackPortraitSet', 'someone-elses-token'),
+      status: 401,
+      reason: 'bad-signature',
+    },
+    {
+      case: 'a stale request (signed an hour ago)',
+      query: webhookQuery('Profile.CallbackPortraitSet', TOKEN, hourAgo),
+      status: 401,
+      reason: 'stale',
+    },
+    {
+      case: 'another app',
+      query: { ...webhookQuery('Profile.CallbackPortraitSet'), SdkAppid: '1400000001' },
+      status: 403,
+      reason: 'wrong-app',
+    },
+  ])('$case', ({ query, status, reason }) => {
+    it(`answers ${status} in Tencent's shape, counts it, and leaves the cache alone`, async () => {
+      // Prepare
+      const account = `refused-${reason}`;
+      setNick(account, 'Genuine');
+      await readNicks(account);
+      const before = await cachedItem(account);
+
+      // Act
+      const reply = await sendWebhook(nickChange(account, 'Forged', Date.now()), query);
+      const after = await readNicks(account);
+
+      // Assess
+      expect(reply.status).toBe(status);
+      expect(reply.body).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: status === 403 ? 60006 : 60005 });
+      expect(output.metric('CallbackRejected')).toBe(1);
+      expect(output.logs('WARN')).toContainEqual(expect.objectContaining({ reason }));
+      expect(await cachedItem(account)).toEqual(before);
+      expect(after).toEqual({ nicks: { [account]: 'Genuine' }, upstreamCalls: 0 });
+    });
+  });
+
+  it('refuses every webhook with 403 and says why when no callback token is configured', async () => {
+    // Prepare
+    const { TIM_CALLBACK_TOKEN: _token, ...env } = process.env;
+    const gateway = createGateway(parseConfig(env));
+    const { credentials, cache, logger, metrics } = gateway;
+    const tokenless = createCallbackHttpHandler({
+      receiver: new CallbackReceiver({ credentials, cache, logger, metrics }),
+      logger,
+      metrics,
+    });
+    setNick('tokenless', 'Genuine');
+    await readNicks('tokenless');
+    const before = await cachedItem('tokenless');
+
+    // Act
+    const result = await tokenless(
+      webhookEvent(
+        nickChange('tokenless', 'Forged', Date.now()),
+        webhookQuery('Profile.CallbackPortraitSet'),
+      ),
+      lambdaContext(),
+    );
+    gateway.close();
+
+    // Assess
+    expect(result.statusCode).toBe(403);
+    expect(JSON.parse(result.body)).toMatchObject({ ActionStatus: 'FAIL' });
+    expect(output.logs('ERROR')).toContainEqual(
+      expect.objectContaining({ message: expect.stringContaining('TIM_CALLBACK_TOKEN'), reason: 'no-token' }),
+    );
+    expect(await cachedItem('tokenless')).toEqual(before);
+  });
+});
+
+describe('POST /tencent-im/callback with other commands', () => {
+  it('turns Alert.RequestOverLimit into a metric and a warning naming the API and its rate', async () => {
+    // Prepare
+    const alert = {
+      CallbackCommand: 'Alert.RequestOverLimit',
+      ServiceName: 'openim',
+      Command: 'batchsendmsg',
+      Request: 510,
+      Limit: 200,
+    };
+
+    // Act
+    const reply = await sendWebhook(alert);
+
+    // Assess
+    expect(reply).toEqual({ status: 200, body: { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 } });
+    expect(output.metric('RequestOverLimit')).toBe(1);
+    expect(output.logs('WARN')).toContainEqual(
+      expect.objectContaining({
+        message: expect.stringMatching(/openim\/batchsendmsg.*510.*200/),
+        api: 'openim/batchsendmsg',
+        request: 510,
+        limit: 200,
+      }),
+    );
+  });
+
+  describe.each([
+    { case: 'a command the gateway has no use for', body: { CallbackCommand: 'State.StateChange' } },
+    {
+      case: 'a profile change it cannot read',
+      body: { CallbackCommand: 'Profile.CallbackPortraitSet', From_Account: 'alice' },
+    },
+  ])('$case', ({ body }) => {
+    it('is acknowledged and changes nothing', async () => {
+      // Prepare
+      const before = await tableItems();
+
+      // Act
+      const reply = await sendWebhook(body);
+
+      // Assess
+      expect(reply).toEqual({ status: 200, body: { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 } });
+      expect(await tableItems()).toEqual(before);
+      expect(output.metric('CallbackIgnored')).toBe(1);
+    });
+  });
+});
+
+describe('CallbackReceiver when DynamoDB does not answer', () => {
+  let silent: LoopbackServer;
+
+  beforeAll(async () => {
+    silent = await startLoopbackServer(() => {});
+  });
+
+  afterAll(async () => {
+    await silent.close();
+  });
+
+  it('still acknowledges the webhook, giving up on the cache within its budget, and counts the failure', async () => {
+    // Prepare
+    const clients = loopbackClients(silent.origin);
+    const logger = createLogger();
+    const metrics = createMetrics();
+    const receiver = new CallbackReceiver({
+      credentials: staticCredentials({ ...TEST_CREDENTIALS, callbackToken: TOKEN }),
+      cache: new DynamoProfileCache({
+        client: clients.documentClient,
+        tableName,
+        cacheTtlSeconds: 600,
+        negativeCacheTtlSeconds: 60,
+      }),
+      logger,
+      metrics,
+      budgetMs: 100,
+    });
+    const body = JSON.stringify(nickChange('alice', 'Alice', Date.now()));
+
+    // Act
+    const reply = await receiver.receive({ query: webhookQuery('Profile.CallbackPortraitSet'), body });
+    metrics.publishStoredMetrics();
+    clients.client.destroy();
+
+    // Assess
+    expect(reply).toEqual({ statusCode: 200, body: { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 } });
+    expect(output.metric('CallbackCacheUpdateFailed')).toBe(1);
+    expect(output.logs('ERROR')).toContainEqual(
+      expect.objectContaining({ error: expect.objectContaining({ name: 'CallbackBudgetExceededError' }) }),
+    );
+    expect(silent.requests.length).toBeGreaterThan(0);
+  });
+});
