@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
 import type { Gateway } from '../../shared/gateway.ts';
 import { MAX_BODY_BYTES } from '../../shared/http/body-size-limit.ts';
@@ -237,6 +237,23 @@ describe('serving', () => {
     expect(output.records.find((record) => '_aws' in record)).toMatchObject({
       _aws: { CloudWatchMetrics: [{ Namespace: 'PortraitGateway' }] },
     });
+  });
+  it('counts a cold start once per instance and failed upstream attempts by code', async () => {
+    // Lambda sets this for on-demand instances; Powertools counts no cold start without it.
+    vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
+    const instance = createPortraitHttpHandler(harness.gateway());
+    vi.unstubAllEnvs();
+    harness.emulator.setFaults({ forceCode: 70500, times: 1 });
+
+    const reply = await invoke(instance, { body: { To_Account: ['erin'], TagList: [GENDER] } });
+    await invoke(instance, { body: { To_Account: ['erin'], TagList: [GENDER] } });
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.headers['X-Upstream-Calls']).toBe('2');
+    expect(output.metric('ColdStart')).toEqual([1]);
+    expect(output.records.filter((record) => record.UpstreamErrors !== undefined)).toEqual([
+      expect.objectContaining({ ErrorCode: '70500', UpstreamErrors: 1 }),
+    ]);
   });
 });
 
