@@ -210,7 +210,7 @@ async function takeEverySlot(durationMs: number): Promise<void> {
       ceilingPerSecond: gateway.config.rateLimitPerSecond,
       now: () => start,
     });
-    const grant = await other.acquire(TEST_CREDENTIALS.sdkAppId, budgetPerWindow, start + windowMs);
-    expect(grant.granted).toBe(budgetPerWindow);
+    // Whatever this window still holds (the gateway may have used some of it already).
+    while ((await other.acquire(TEST_CREDENTIALS.sdkAppId, budgetPerWindow, start + windowMs)).granted > 0);
   }
 }
