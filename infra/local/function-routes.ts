@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type ArtifactRoute, locateArtifact } from './artifact.ts';
 import type { ProxyHandler, Route } from './local-server.ts';
+import { provideRuntimeSdk } from './runtime-sdk.ts';
+
+const PROJECT_ROOT = new URL('../../', import.meta.url);
 
 /** A handler module could not be loaded or exports no handler. */
 export class HandlerModuleError extends Error {
@@ -110,7 +113,8 @@ export function applyTemplateEnvironment(
 /**
  * Routes to the bundles `cdk synth` wrote to `cdkOut` (see {@link locateArtifact}), each function's
  * template environment applied to `process.env` just before its bundle is imported, and its timeout
- * (unless `timeoutMs` replaces it) and memory as the template gives them.
+ * (unless `timeoutMs` replaces it) and memory as the template gives them. The AWS SDK the bundles
+ * leave to the Lambda runtime comes from this project's node_modules.
  */
 export async function artifactRoutes(
   cdkOut: string,
@@ -118,6 +122,7 @@ export async function artifactRoutes(
   options: { stack?: string; timeoutMs?: number } = {},
 ): Promise<{ routes: Route[]; located: ArtifactRoute[]; environment: EnvironmentReport }> {
   const located = locateArtifact(cdkOut, options.stack);
+  provideRuntimeSdk(PROJECT_ROOT);
   const environment: EnvironmentReport = { applied: [], unresolved: [] };
   const routes: Route[] = [];
   for (const artifact of located) {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { PortraitGetResponse } from '../../shared/tencent/portrait-types.ts';
 import { type GatewayProcess, runGatewayToExit, startGatewayProcess } from '../support/gateway-process.ts';
 
 const STACK_FRAME = /^\s+at /m;
@@ -41,6 +42,28 @@ describe('npm start on embedded defaults', () => {
     expect(gateway.stdout).toContain('DEMO MODE');
     expect(gateway.stdout).toContain('embedded in-memory dynalite');
     expect(gateway.stdout.match(/^listening on /gm)).toHaveLength(1);
+  });
+
+  it('prints a curl example that works in demo mode', async () => {
+    // Prepare
+    gateway = await startGatewayProcess({ args: ['--quiet'] });
+    const curl = /^\s*curl -s (\S+) -H 'Content-Type: application\/json' -d '(.+)'$/m.exec(gateway.stdout);
+
+    // Act
+    const response = await fetch(curl?.[1] ?? 'http://127.0.0.1:9/missing-curl-line', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: curl?.[2],
+    });
+
+    // Assess
+    expect(response.status).toBe(200);
+    const reply = (await response.json()) as PortraitGetResponse;
+    expect(reply.ActionStatus).toBe('OK');
+    expect(reply.UserProfileItem?.[0]?.ProfileItem).toContainEqual({
+      Tag: 'Tag_Profile_IM_Nick',
+      Value: 'Alice',
+    });
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('shuts down cleanly on %s', async (signal) => {

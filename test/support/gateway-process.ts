@@ -10,11 +10,16 @@ const CONTRACT =
 export interface GatewayProcessOptions {
   /** Added to the environment; `PORT` defaults to 0 (a free port). */
   env?: Record<string, string>;
-  /** Arguments after `infra/local/start.ts`, e.g. `['--artifact', '--cdk-out', dir]`. */
+  /** Arguments after the script, e.g. `['--artifact', '--cdk-out', dir]` for infra/local/start.ts. */
   args?: string[];
   /** How long to wait for the `listening on` line. Default 20 s. */
   startTimeoutMs?: number;
 }
+
+/** The local gateway, as `npm start` runs it. */
+export const GATEWAY_SCRIPT = 'infra/local/start.ts';
+/** The Tencent IM emulator on its own, as `npm run emulator` runs it. */
+export const EMULATOR_SCRIPT = 'infra/local/emulator-cli.ts';
 
 export interface Exit {
   code: number | null;
@@ -39,13 +44,16 @@ function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...inherited, PORT: '0', ...env };
 }
 
-function spawnGateway(options: GatewayProcessOptions): {
+function spawnScript(
+  script: string,
+  options: GatewayProcessOptions,
+): {
   child: ChildProcess;
   output: { stdout: string; stderr: string };
   exited: Promise<Exit>;
 } {
   // process.execPath is the Node 24 the tests run on, as `npm start` would use.
-  const child = spawn(process.execPath, ['infra/local/start.ts', ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [script, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: cleanEnv(options.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,20 +72,24 @@ function spawnGateway(options: GatewayProcessOptions): {
 }
 
 /**
- * Starts `node infra/local/start.ts` as `npm start` does, on a free port, and resolves once it printed
- * `listening on <url>`. Rejects with its output when it exits or stays silent first.
+ * Starts `node <script>` (default the gateway, as `npm start` does) on a free port, and resolves
+ * once it printed `listening on <url>` at the end of a line. Rejects with its output when it exits
+ * or stays silent first.
  */
-export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
-  const { child, output, exited } = spawnGateway(options);
+export async function startGatewayProcess(
+  options: GatewayProcessOptions = {},
+  script: string = GATEWAY_SCRIPT,
+): Promise<GatewayProcess> {
+  const { child, output, exited } = spawnScript(script, options);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(
-        new Error(`gateway printed no "listening on" line in time:\n${output.stdout}\n${output.stderr}`),
+        new Error(`${script} printed no "listening on" line in time:\n${output.stdout}\n${output.stderr}`),
       );
     }, options.startTimeoutMs ?? 20_000);
     const onData = () => {
-      const match = /^listening on (http:\/\/\S+)\r?\n/m.exec(output.stdout);
+      const match = /(?:^|\s)listening on (http:\/\/\S+)\r?\n/m.exec(output.stdout);
       if (match?.[1] === undefined) return;
       clearTimeout(timer);
       child.stdout?.off('data', onData);
@@ -88,7 +100,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
       clearTimeout(timer);
       reject(
         new Error(
-          `gateway exited (${exit.code ?? exit.signal}) before listening:\n${exit.stdout}\n${exit.stderr}`,
+          `${script} exited (${exit.code ?? exit.signal}) before listening:\n${exit.stdout}\n${exit.stderr}`,
         ),
       );
     });
@@ -110,7 +122,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
 
 /** Runs `node infra/local/start.ts` expecting it to stop on its own (a bad configuration), with a 20 s bound. */
 export async function runGatewayToExit(options: GatewayProcessOptions = {}): Promise<Exit> {
-  const { child, exited } = spawnGateway(options);
+  const { child, exited } = spawnScript(GATEWAY_SCRIPT, options);
   const timer = setTimeout(() => child.kill('SIGKILL'), options.startTimeoutMs ?? 20_000);
   try {
     return await exited;

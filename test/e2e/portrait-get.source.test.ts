@@ -1,0 +1,3 @@
+import { describePortraitGet } from './portrait-get-suite.ts';
+
+describePortraitGet('source (functions/*.ts)', () => []);
