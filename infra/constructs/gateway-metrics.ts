@@ -1,9 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
-
-/** Where the functions publish (Powertools Metrics: POWERTOOLS_METRICS_NAMESPACE, service dimension). */
-export const METRICS_NAMESPACE = 'PortraitGateway';
-export const SERVICE_NAME = 'portrait-gateway';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/telemetry.ts';
 
 /** The metrics the functions emit, by the names they use. */
 export const GATEWAY_METRIC_NAMES = [

@@ -16,7 +16,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acrossDimensionsQuery, gatewayMetric, METRICS_NAMESPACE } from './gateway-metrics.ts';
+import { METRICS_NAMESPACE } from '../../shared/telemetry.ts';
+import { acrossDimensionsQuery, gatewayMetric } from './gateway-metrics.ts';
 
 export interface ObservabilityProps {
   api: RestApi;
