@@ -71,7 +71,7 @@ function replyForMessage(message: Pending, served: PortraitResult): string {
  * grouped by their set of tags, each group's accounts fetched by ONE service call, and the reply
  * split back per message. When a group cannot be served whole for a transient reason, each of its
  * messages is tried once more against the cache alone (deadline now), so messages whose accounts are
- * cached, or were fetched before the failure, are still answered. Results, error results for
+ * cached, or were fetched before the failure, are still answered. Results, and error results for
  * messages that can never succeed, go to the results queue; a message is done only once its result
  * was accepted there.
  */
