@@ -112,7 +112,13 @@ export class PortraitGatewayStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     });
 
-    const queueDefaults = { enforceSSL: true, encryption: QueueEncryption.SQS_MANAGED } as const;
+    // SQS's largest message (1 MiB): a result for 1000 accounts with a few tags passes 256 KiB, and a
+    // DLQ must take whatever its source queue took.
+    const queueDefaults = {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      maxMessageSizeBytes: 1_048_576,
+    } as const;
     this.deadLetterQueue = new Queue(this, 'RequestDeadLetterQueue', {
       ...queueDefaults,
       retentionPeriod: Duration.days(14),

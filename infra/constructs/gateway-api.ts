@@ -170,7 +170,7 @@ export class GatewayApi extends Construct {
    * with reserved concurrency means a throttle (Lambda's 429, TooManyRequestsException): left alone
    * it reaches the caller as 500 "Internal server error". It becomes 429 with Retry-After, like the
    * stage throttle. Lambda's other refusals (its own 5xx) land here too and deserve the same advice;
-   * a function that ran and failed is a different response type and keeps its 502.
+   * a function that ran and failed is reported differently (a malformed proxy response, 502).
    */
   private addTencentShapedResponses(): void {
     const retryLater = { 'Retry-After': `'${RETRY_AFTER_SECONDS}'` };

@@ -284,7 +284,7 @@ describe.skipIf(missing.length > 0)(`PortraitGatewayStack template${skipped}`, (
       expect(visibility).toBeGreaterThanOrEqual(6 * (fnProps('queue').Timeout as number));
     });
 
-    it('are encrypted at rest and refuse requests without TLS', () => {
+    it('are encrypted at rest, refuse requests without TLS and take 1 MiB results', () => {
       // Act
       const queues = ofType('AWS::SQS::Queue');
       const policies = ofType('AWS::SQS::QueuePolicy').map(([, p]) => JSON.stringify(p.Properties));
@@ -292,7 +292,7 @@ describe.skipIf(missing.length > 0)(`PortraitGatewayStack template${skipped}`, (
       // Assess
       expect(queues).toHaveLength(3);
       for (const [id, queue] of queues) {
-        expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+        expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MaximumMessageSize: 1_048_576 });
         const policy = policies.find((p) => p.includes(`"${id}"`));
         expect(policy).toContain('"aws:SecureTransport":"false"');
         expect(policy).toContain('"Effect":"Deny"');
