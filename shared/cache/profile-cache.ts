@@ -1,0 +1,354 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { CachePolicy, ProfileCache } from '../portrait/ports.ts';
+import { PARTITION_KEY, TTL_ATTRIBUTE } from '../table-definition.ts';
+import type { ProfileItem, ProfileValue, UserProfileItem } from '../tencent/portrait-types.ts';
+
+/** Where a swallowed DynamoDB failure happened, for the caller's log line and metric. */
+export type CacheOperation = 'read' | 'write';
+
+export interface ProfileCacheOptions {
+  /** Built by `createDynamoDbClients`, with its short timeouts. */
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** How long a fetched value counts as fresh. */
+  cacheTtlSeconds: number;
+  /** How long "account not found" (40003) counts as fresh. */
+  negativeCacheTtlSeconds: number;
+  /** Epoch ms. Default `Date.now`. */
+  now?: () => number;
+  /** Told about every DynamoDB failure that `read`/`write` swallowed. Default: ignore. */
+  onError?: (operation: CacheOperation, error: unknown) => void;
+  /** `UpdateItem`/`PutItem` calls in flight per `write`. Default 25 (the SDK pools 50 sockets). */
+  writeConcurrency?: number;
+  /** Retries of a BatchGetItem's `UnprocessedKeys`, with doubling backoff. Default 4 (≤ ~0.4 s). */
+  unprocessedRetries?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Keys BatchGetItem still left unprocessed after every retry; they were read as misses. */
+export class UnprocessedKeysError extends Error {
+  override readonly name = 'UnprocessedKeysError';
+  readonly keys: number;
+  constructor(keys: number) {
+    super(`DynamoDB left ${keys} keys unprocessed after every retry; they were read as cache misses`);
+    this.keys = keys;
+  }
+}
+
+/** Tencent's "account does not exist": cached as not found, briefly. */
+const NOT_FOUND_CODE = 40003;
+/** BatchGetItem's documented maximum of keys per call. */
+const BATCH_GET_MAX_KEYS = 100;
+const FIRST_BACKOFF_MS = 25;
+/**
+ * Each tag is a top-level attribute `t_<Tag>` holding `{v?, at}` rather than an entry of one map
+ * attribute: `SET t_X = :x` works whether or not the item exists, so merging fresh tags into an
+ * item is one unconditional `UpdateItem`, where a nested `SET tags.X` fails until the map exists.
+ */
+const TAG_PREFIX = 't_';
+const NOT_FOUND = 'notFound';
+
+/** One cached tag: `v` is absent when Tencent returned no value for it; `at` is when it was true (epoch ms). */
+interface CachedTag {
+  v?: ProfileValue;
+  at: number;
+}
+
+/** A cached 40003, with Tencent's `ResultInfo`. Never stored together with tags. */
+interface CachedNotFound {
+  at: number;
+  info: string;
+}
+
+type StoredItem = Record<string, unknown>;
+
+interface FreshnessLimits {
+  valueMs: number;
+  notFoundMs: number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const isStamped = (value: unknown): value is { at: number; [field: string]: unknown } =>
+  typeof value === 'object' && value !== null && typeof (value as { at?: unknown }).at === 'number';
+
+/** The partition key of an account's profile item. */
+export const profileKey = (sdkAppId: number, account: string): string => `p#${sdkAppId}#${account}`;
+
+/**
+ * The profile cache on the gateway's DynamoDB table (DESIGN.md §4). One item per account: a
+ * top-level attribute per tag (see {@link TAG_PREFIX}), or `notFound` for a 40003, and `expiresAt`
+ * (epoch s) no earlier than the expiry of any tag it holds. Freshness is decided here on every
+ * read, from each tag's own `at`: DynamoDB's TTL only collects garbage, lazily.
+ */
+export class DynamoProfileCache implements ProfileCache {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+  readonly #valueTtlMs: number;
+  readonly #notFoundTtlMs: number;
+  readonly #now: () => number;
+  readonly #onError: (operation: CacheOperation, error: unknown) => void;
+  readonly #writeConcurrency: number;
+  readonly #unprocessedRetries: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: ProfileCacheOptions) {
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.#valueTtlMs = options.cacheTtlSeconds * 1000;
+    this.#notFoundTtlMs = options.negativeCacheTtlSeconds * 1000;
+    this.#now = options.now ?? Date.now;
+    this.#onError = options.onError ?? (() => {});
+    this.#writeConcurrency = options.writeConcurrency ?? 25;
+    this.#unprocessedRetries = options.unprocessedRetries ?? 4;
+    this.#sleep = options.sleep ?? defaultSleep;
+  }
+
+  /**
+   * Hits for the accounts whose every tag is cached and fresh (a cached absent tag counts), or
+   * whose fresh "not found" is cached. `no-cache` reads nothing; `max-age` can only narrow the TTL.
+   * BatchGetItem slices of 100 run in parallel; a slice that fails reads as misses.
+   */
+  async read(
+    sdkAppId: number,
+    accounts: readonly string[],
+    tags: readonly string[],
+    policy: CachePolicy,
+  ): Promise<Map<string, UserProfileItem>> {
+    const hits = new Map<string, UserProfileItem>();
+    if (policy.mode === 'no-cache' || accounts.length === 0 || tags.length === 0) return hits;
+    const limits = this.#limits(policy);
+    const tagList = [...new Set(tags)];
+    const byKey = new Map([...new Set(accounts)].map((account) => [profileKey(sdkAppId, account), account]));
+    const keys = [...byKey.keys()];
+    const slices: string[][] = [];
+    for (let start = 0; start < keys.length; start += BATCH_GET_MAX_KEYS)
+      slices.push(keys.slice(start, start + BATCH_GET_MAX_KEYS));
+    const found = await Promise.all(slices.map((slice) => this.#readSlice(slice)));
+    const now = this.#now();
+    for (const item of found.flat()) {
+      const account = byKey.get(String(item[PARTITION_KEY]));
+      if (account === undefined) continue;
+      const hit = hitFrom(account, item, tagList, limits, now);
+      if (hit) hits.set(account, hit);
+    }
+    return hits;
+  }
+
+  /**
+   * Stores Tencent's answers as of now: an account's requested tags are merged into its item (a
+   * tag without a value as absent; tags not requested keep their own freshness) and any cached
+   * "not found" is cleared; a 40003 replaces the item with "not found" under the short TTL. Other
+   * failures are not cached. After the first DynamoDB failure the rest of the write is dropped.
+   */
+  async write(sdkAppId: number, tags: readonly string[], items: readonly UserProfileItem[]): Promise<void> {
+    const tagList = [...new Set(tags)];
+    const at = this.#now();
+    const writes = items.filter(
+      (item) => item.ResultCode === NOT_FOUND_CODE || (item.ResultCode === 0 && tagList.length > 0),
+    );
+    const failure = await untilFirstFailure(writes, this.#writeConcurrency, (item) =>
+      item.ResultCode === 0
+        ? this.#storeValues(profileKey(sdkAppId, item.To_Account), tagList, item.ProfileItem ?? [], at)
+        : this.#storeNotFound(profileKey(sdkAppId, item.To_Account), item.ResultInfo, at),
+    );
+    if (failure) this.#onError('write', failure.error);
+  }
+
+  /**
+   * Applies a webhook's profile change (`Profile.CallbackPortraitSet`) to an account that is
+   * cached, one conditional `UpdateItem` per tag: a tag is set, with `at = eventTimeMs`, only if
+   * the item exists, the tag's cached `at` (if any) is older than the event, and any cached "not
+   * found" is older than the event (which then clears it: the account exists). So an older or
+   * replayed event never overwrites a newer value, and no item is created for an uncached account.
+   * A tag the account did not have cached yet is added: it is as true as the ones it had.
+   * Resolves to the number of tags applied. Unlike `read`/`write` it throws on a DynamoDB failure:
+   * its caller answers the webhook and reports the failure.
+   *
+   * Known limit: `write` stamps values with the time it stores them, so an answer fetched just
+   * before an event but stored after it overwrites the event's value until the TTL expires.
+   */
+  async applyChanges(
+    sdkAppId: number,
+    account: string,
+    changes: readonly ProfileItem[],
+    eventTimeMs: number,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    const latest = new Map(changes.map((change) => [change.Tag, change.Value]));
+    const key = profileKey(sdkAppId, account);
+    const expiresAt = expirySeconds(Math.max(this.#now(), eventTimeMs) + this.#valueTtlMs);
+    const applied = await Promise.all(
+      [...latest].map(([tag, value]) =>
+        this.#applyChange(key, tag, { v: value, at: eventTimeMs }, expiresAt, signal),
+      ),
+    );
+    return applied.filter(Boolean).length;
+  }
+
+  #limits(policy: CachePolicy): FreshnessLimits {
+    if (policy.mode !== 'max-age') return { valueMs: this.#valueTtlMs, notFoundMs: this.#notFoundTtlMs };
+    const maxAgeMs = policy.maxAgeSeconds * 1000;
+    return {
+      valueMs: Math.min(this.#valueTtlMs, maxAgeMs),
+      notFoundMs: Math.min(this.#notFoundTtlMs, maxAgeMs),
+    };
+  }
+
+  /** One slice of keys, with `UnprocessedKeys` retried; a DynamoDB failure reads as no items. */
+  async #readSlice(keys: string[]): Promise<StoredItem[]> {
+    const items: StoredItem[] = [];
+    let pending = keys.map((key) => ({ [PARTITION_KEY]: key }));
+    try {
+      for (let retry = 0; pending.length > 0; retry += 1) {
+        if (retry > 0) {
+          if (retry > this.#unprocessedRetries) {
+            this.#onError('read', new UnprocessedKeysError(pending.length));
+            break;
+          }
+          await this.#sleep(backoffMs(retry));
+        }
+        const output = await this.#client.send(
+          new BatchGetCommand({ RequestItems: { [this.#tableName]: { Keys: pending } } }),
+        );
+        items.push(...(output.Responses?.[this.#tableName] ?? []));
+        pending = (output.UnprocessedKeys?.[this.#tableName]?.Keys ?? []) as typeof pending;
+      }
+    } catch (error) {
+      this.#onError('read', error);
+    }
+    return items;
+  }
+
+  async #storeValues(key: string, tags: readonly string[], profile: readonly ProfileItem[], at: number) {
+    const values = new Map(profile.map((item) => [item.Tag, item.Value]));
+    const names: Record<string, string> = { '#nf': NOT_FOUND, '#exp': TTL_ATTRIBUTE };
+    const expressionValues: Record<string, unknown> = {
+      ':exp': expirySeconds(at + this.#valueTtlMs),
+    };
+    const sets = tags.map((tag, index) => {
+      names[`#t${index}`] = TAG_PREFIX + tag;
+      const cached: CachedTag = values.has(tag) ? { v: values.get(tag) as ProfileValue, at } : { at };
+      expressionValues[`:t${index}`] = cached;
+      return `#t${index} = :t${index}`;
+    });
+    await this.#client.send(
+      new UpdateCommand({
+        TableName: this.#tableName,
+        Key: { [PARTITION_KEY]: key },
+        UpdateExpression: `SET ${sets.join(', ')}, #exp = :exp REMOVE #nf`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: expressionValues,
+      }),
+    );
+  }
+
+  /** Replaces the whole item: the tags of an account that does not exist are moot. */
+  async #storeNotFound(key: string, info: string, at: number) {
+    const notFound: CachedNotFound = { at, info };
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#tableName,
+        Item: {
+          [PARTITION_KEY]: key,
+          [NOT_FOUND]: notFound,
+          [TTL_ATTRIBUTE]: expirySeconds(at + this.#notFoundTtlMs),
+        },
+      }),
+    );
+  }
+
+  async #applyChange(
+    key: string,
+    tag: string,
+    cached: CachedTag,
+    expiresAt: number,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: { [PARTITION_KEY]: key },
+          UpdateExpression: 'SET #t = :t, #exp = :exp REMOVE #nf',
+          ConditionExpression:
+            'attribute_exists(#pk) AND (attribute_not_exists(#t) OR #t.#at < :event) AND ' +
+            '(attribute_not_exists(#nf) OR #nf.#at < :event)',
+          ExpressionAttributeNames: {
+            '#pk': PARTITION_KEY,
+            '#t': TAG_PREFIX + tag,
+            '#at': 'at',
+            '#nf': NOT_FOUND,
+            '#exp': TTL_ATTRIBUTE,
+          },
+          ExpressionAttributeValues: { ':t': cached, ':exp': expiresAt, ':event': cached.at },
+        }),
+        { abortSignal: signal },
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
+
+/** The cache entry for `account` if it answers the request now, else undefined (a miss). */
+function hitFrom(
+  account: string,
+  item: StoredItem,
+  tags: readonly string[],
+  limits: FreshnessLimits,
+  now: number,
+): UserProfileItem | undefined {
+  const notFound = item[NOT_FOUND];
+  if (notFound !== undefined) {
+    if (!isStamped(notFound) || now - notFound.at >= limits.notFoundMs) return undefined;
+    const info = typeof notFound.info === 'string' ? notFound.info : '';
+    return { To_Account: account, ResultCode: NOT_FOUND_CODE, ResultInfo: info };
+  }
+  const profile: ProfileItem[] = [];
+  for (const tag of tags) {
+    const cached = item[TAG_PREFIX + tag];
+    if (!isStamped(cached) || now - cached.at >= limits.valueMs) return undefined;
+    if ('v' in cached) profile.push({ Tag: tag, Value: cached.v as ProfileValue });
+  }
+  return { To_Account: account, ProfileItem: profile, ResultCode: 0, ResultInfo: '' };
+}
+
+const expirySeconds = (epochMs: number): number => Math.ceil(epochMs / 1000);
+
+/** Doubling from 25 ms, with equal jitter so throttled instances do not retry in step. */
+const backoffMs = (retry: number): number => {
+  const ceiling = FIRST_BACKOFF_MS * 2 ** (retry - 1);
+  return ceiling / 2 + (Math.random() * ceiling) / 2;
+};
+
+/** Runs `task` over `items`, at most `concurrency` at once; stops starting tasks after the first failure. */
+async function untilFirstFailure<T>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T) => Promise<void>,
+): Promise<{ error: unknown } | undefined> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      try {
+        await task(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return failure;
+}

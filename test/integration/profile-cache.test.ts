@@ -1,0 +1,501 @@
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type CacheOperation,
+  DynamoProfileCache,
+  type ProfileCacheOptions,
+  profileKey,
+  UnprocessedKeysError,
+} from '../../shared/cache/profile-cache.ts';
+import type { DynamoDbClients } from '../../shared/dynamodb-client.ts';
+import type { CachePolicy } from '../../shared/portrait/ports.ts';
+import type { ProfileValue, UserProfileItem } from '../../shared/tencent/portrait-types.ts';
+import {
+  createTestTable,
+  interceptCommands,
+  loopbackClients,
+  type RunningDynalite,
+  type SeenCommand,
+  startDynalite,
+} from '../support/dynalite.ts';
+
+const APP = 1_400_000_001;
+const NICK = 'Tag_Profile_IM_Nick';
+const GENDER = 'Tag_Profile_IM_Gender';
+const LEVEL = 'Tag_Profile_IM_Level';
+const TTL_S = 600;
+const NEGATIVE_TTL_S = 60;
+const T0 = 1_800_000_000_000;
+const DEFAULT: CachePolicy = { mode: 'default' };
+
+/** What Tencent answers for an account that exists: the given tags, in the given order. */
+const found = (account: string, values: Record<string, ProfileValue>): UserProfileItem => ({
+  To_Account: account,
+  ProfileItem: Object.entries(values).map(([Tag, Value]) => ({ Tag, Value })),
+  ResultCode: 0,
+  ResultInfo: '',
+});
+
+const notFound = (account: string): UserProfileItem => ({
+  To_Account: account,
+  ResultCode: 40003,
+  ResultInfo: 'Err_Profile_PortraitGet_Account_Not_Exist',
+});
+
+const closedEndpoint = async (): Promise<string> => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+};
+
+describe('DynamoProfileCache on dynalite', () => {
+  let dynamo: RunningDynalite;
+  let tableName: string;
+  let nowMs: number;
+  let errors: Array<{ operation: CacheOperation; error: unknown }>;
+
+  const cacheWith = (overrides: Partial<ProfileCacheOptions> = {}) =>
+    new DynamoProfileCache({
+      client: dynamo.documentClient,
+      tableName,
+      cacheTtlSeconds: TTL_S,
+      negativeCacheTtlSeconds: NEGATIVE_TTL_S,
+      now: () => nowMs,
+      onError: (operation, error) => errors.push({ operation, error }),
+      sleep: async () => {},
+      ...overrides,
+    });
+
+  /** Fresh clients whose calls are recorded (and may be altered) on their way to dynalite. */
+  const observedClients = (
+    alter: (command: SeenCommand, output: Record<string, unknown>) => Record<string, unknown> = (_, o) => o,
+  ): { clients: DynamoDbClients; seen: SeenCommand[] } => {
+    const clients = dynamo.newClients();
+    const seen: SeenCommand[] = [];
+    interceptCommands(clients, async (command, proceed) => {
+      seen.push(command);
+      return alter(command, await proceed());
+    });
+    return { clients, seen };
+  };
+
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+  });
+  afterAll(async () => {
+    await dynamo.close();
+  });
+  beforeEach(async () => {
+    tableName = await createTestTable(dynamo.client);
+    nowMs = T0;
+    errors = [];
+  });
+
+  it('misses an account it never stored, then hits it with the tags in requested order', async () => {
+    // Prepare
+    const cache = cacheWith();
+    const before = await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT);
+
+    // Act
+    await cache.write(
+      APP,
+      [NICK, GENDER],
+      [found('alice', { [NICK]: 'Alice', [GENDER]: 'Gender_Type_Female' })],
+    );
+    const after = await cache.read(APP, ['alice'], [GENDER, NICK], DEFAULT);
+
+    // Assess
+    expect(before.size).toBe(0);
+    expect(after.get('alice')).toEqual(found('alice', { [GENDER]: 'Gender_Type_Female', [NICK]: 'Alice' }));
+    expect(errors).toEqual([]);
+  });
+
+  it('keeps apps apart: the same account of another SDKAppID is a miss', async () => {
+    // Prepare
+    const cache = cacheWith();
+    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+
+    // Act
+    const other = await cache.read(APP + 1, ['alice'], [NICK], DEFAULT);
+
+    // Assess
+    expect(other.size).toBe(0);
+  });
+
+  it('hits only when every requested tag is cached (a subset hits, a superset misses)', async () => {
+    // Prepare
+    const cache = cacheWith();
+    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+
+    // Act
+    const subset = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+    const superset = await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT);
+
+    // Assess
+    expect(subset.get('alice')).toEqual(found('alice', { [NICK]: 'Alice' }));
+    expect(superset.has('alice')).toBe(false);
+  });
+
+  it('caches a tag Tencent returned no value for as absent: a hit that omits it', async () => {
+    // Prepare
+    const cache = cacheWith();
+
+    // Act
+    await cache.write(APP, [NICK, GENDER], [found('bob', { [NICK]: 'Bob' })]);
+    const hits = await cache.read(APP, ['bob'], [GENDER, NICK], DEFAULT);
+
+    // Assess
+    expect(hits.get('bob')).toEqual(found('bob', { [NICK]: 'Bob' }));
+  });
+
+  describe.each<{ label: string; value: ProfileValue }>([
+    { label: 'an empty string', value: '' },
+    { label: 'zero', value: 0 },
+    { label: 'a number', value: 19_900_101 },
+    { label: 'text with a #', value: 'ä#b "c"' },
+  ])('a value that is $label', ({ value }) => {
+    it('reads back exactly as Tencent gave it', async () => {
+      // Prepare
+      const cache = cacheWith();
+
+      // Act
+      await cache.write(APP, [LEVEL], [found('carol', { [LEVEL]: value })]);
+      const hits = await cache.read(APP, ['carol'], [LEVEL], DEFAULT);
+
+      // Assess
+      expect(hits.get('carol')).toEqual(found('carol', { [LEVEL]: value }));
+    });
+  });
+
+  it('expires a value once the TTL has passed, though DynamoDB still holds the item', async () => {
+    // Prepare
+    const cache = cacheWith();
+    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+
+    // Act
+    nowMs = T0 + TTL_S * 1000 - 1;
+    const lastFresh = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+    nowMs = T0 + TTL_S * 1000;
+    const expired = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+
+    // Assess
+    expect(lastFresh.has('alice')).toBe(true);
+    expect(expired.has('alice')).toBe(false);
+  });
+
+  it('sets the item expiry to when its latest tag expires', async () => {
+    // Prepare
+    const cache = cacheWith();
+
+    // Act
+    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+    const { Item } = await dynamo.documentClient.send(
+      new GetCommand({ TableName: tableName, Key: { pk: profileKey(APP, 'alice') } }),
+    );
+
+    // Assess
+    expect(Item?.expiresAt).toBe((T0 + TTL_S * 1000) / 1000);
+  });
+
+  it('caches "account not found" like Tencent answers it, for the short TTL only', async () => {
+    // Prepare
+    const cache = cacheWith();
+    await cache.write(APP, [NICK], [notFound('ghost')]);
+
+    // Act
+    const fresh = await cache.read(APP, ['ghost'], [NICK, GENDER], DEFAULT);
+    nowMs = T0 + NEGATIVE_TTL_S * 1000;
+    const expired = await cache.read(APP, ['ghost'], [NICK], DEFAULT);
+
+    // Assess
+    expect(fresh.get('ghost')).toEqual(notFound('ghost'));
+    expect(expired.has('ghost')).toBe(false);
+  });
+
+  it('forgets "not found" once the account is answered, and the values of an account that vanished', async () => {
+    // Prepare
+    const cache = cacheWith();
+    await cache.write(APP, [NICK], [notFound('dave'), found('erin', { [NICK]: 'Erin' })]);
+
+    // Act
+    nowMs += 1000;
+    await cache.write(APP, [NICK], [found('dave', { [NICK]: 'Dave' }), notFound('erin')]);
+    const hits = await cache.read(APP, ['dave', 'erin'], [NICK], DEFAULT);
+
+    // Assess
+    expect(hits.get('dave')).toEqual(found('dave', { [NICK]: 'Dave' }));
+    expect(hits.get('erin')).toEqual(notFound('erin'));
+  });
+
+  it('never caches other per-account failures', async () => {
+    // Prepare
+    const cache = cacheWith();
+    const failed: UserProfileItem = {
+      To_Account: 'frank',
+      ResultCode: 40006,
+      ResultInfo: 'Err_Profile_PortraitGet_Read_Custom_Data_Fail',
+    };
+
+    // Act
+    await cache.write(APP, [NICK], [failed]);
+    const hits = await cache.read(APP, ['frank'], [NICK], DEFAULT);
+
+    // Assess
+    expect(hits.size).toBe(0);
+  });
+
+  describe.each<{ policy: CachePolicy; ageSeconds: number; hit: boolean }>([
+    { policy: { mode: 'max-age', maxAgeSeconds: 60 }, ageSeconds: 30, hit: true },
+    { policy: { mode: 'max-age', maxAgeSeconds: 10 }, ageSeconds: 30, hit: false },
+    { policy: { mode: 'max-age', maxAgeSeconds: 0 }, ageSeconds: 0, hit: false },
+    { policy: { mode: 'max-age', maxAgeSeconds: 86_400 }, ageSeconds: TTL_S, hit: false },
+    { policy: { mode: 'no-cache' }, ageSeconds: 0, hit: false },
+  ])('policy $policy at age $ageSeconds s', ({ policy, ageSeconds, hit }) => {
+    it(hit ? 'hits' : 'misses (max-age only narrows the TTL)', async () => {
+      // Prepare
+      const cache = cacheWith();
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+      nowMs = T0 + ageSeconds * 1000;
+
+      // Act
+      const hits = await cache.read(APP, ['alice'], [NICK], policy);
+
+      // Assess
+      expect(hits.has('alice')).toBe(hit);
+    });
+  });
+
+  it('narrows "not found" by max-age too', async () => {
+    // Prepare
+    const cache = cacheWith();
+    await cache.write(APP, [NICK], [notFound('ghost')]);
+    nowMs = T0 + 20_000;
+
+    // Act
+    const narrowed = await cache.read(APP, ['ghost'], [NICK], { mode: 'max-age', maxAgeSeconds: 10 });
+
+    // Assess
+    expect(narrowed.size).toBe(0);
+  });
+
+  it('does not touch DynamoDB for no-cache, but still writes what was fetched', async () => {
+    // Prepare
+    const { clients, seen } = observedClients();
+    const cache = cacheWith({ client: clients.documentClient });
+
+    // Act
+    const hits = await cache.read(APP, ['alice'], [NICK], { mode: 'no-cache' });
+    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+
+    // Assess
+    expect(hits.size).toBe(0);
+    expect(seen.map((command) => command.name)).toEqual(['UpdateItemCommand']);
+  });
+
+  it('merges fresh tags into the item: each tag keeps its own freshness', async () => {
+    // Prepare
+    const cache = cacheWith();
+    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+    nowMs = T0 + 400_000;
+    await cache.write(APP, [GENDER], [found('alice', { [GENDER]: 'Gender_Type_Female' })]);
+
+    // Act
+    nowMs = T0 + 500_000;
+    const both = await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT);
+    nowMs = T0 + TTL_S * 1000 + 1;
+    const nickOnly = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+    const genderOnly = await cache.read(APP, ['alice'], [GENDER], DEFAULT);
+
+    // Assess
+    expect(both.get('alice')).toEqual(found('alice', { [NICK]: 'Alice', [GENDER]: 'Gender_Type_Female' }));
+    expect(nickOnly.has('alice')).toBe(false);
+    expect(genderOnly.get('alice')).toEqual(found('alice', { [GENDER]: 'Gender_Type_Female' }));
+  });
+
+  it('reads 250 accounts (more than one BatchGetItem may carry) exactly, duplicates once', async () => {
+    // Prepare
+    const { clients, seen } = observedClients();
+    const cache = cacheWith({ client: clients.documentClient });
+    const accounts = Array.from({ length: 250 }, (_, i) => `user-${i}`);
+    const written = accounts
+      .filter((_, i) => i % 5 !== 0)
+      .map((account, i) => (i % 7 === 0 ? notFound(account) : found(account, { [NICK]: account })));
+    await cache.write(APP, [NICK], written);
+
+    // Act
+    const hits = await cache.read(APP, [...accounts, 'user-1', 'user-2'], [NICK], DEFAULT);
+
+    // Assess
+    expect(hits).toEqual(new Map(written.map((item) => [item.To_Account, item])));
+    const batches = seen.filter((command) => command.name === 'BatchGetItemCommand');
+    expect(batches).toHaveLength(3);
+    expect(errors).toEqual([]);
+  });
+
+  it('retries the keys a BatchGetItem left unprocessed', async () => {
+    // Prepare
+    let unprocessedOnce = false;
+    const { clients, seen } = observedClients((command, output) => {
+      if (command.name !== 'BatchGetItemCommand' || unprocessedOnce) return output;
+      unprocessedOnce = true;
+      const items = (output.Responses as Record<string, Array<{ pk: string }>>)[tableName] ?? [];
+      const left = items.slice(0, Math.ceil(items.length / 2));
+      return {
+        ...output,
+        Responses: { [tableName]: items.slice(left.length) },
+        UnprocessedKeys: { [tableName]: { Keys: left.map((item) => ({ pk: item.pk })) } },
+      };
+    });
+    const cache = cacheWith({ client: clients.documentClient });
+    const accounts = ['a', 'b', 'c', 'd', 'e'];
+    await cache.write(
+      APP,
+      [NICK],
+      accounts.map((account) => found(account, { [NICK]: account })),
+    );
+
+    // Act
+    const hits = await cache.read(APP, accounts, [NICK], DEFAULT);
+
+    // Assess
+    expect([...hits.keys()].sort()).toEqual(accounts);
+    expect(seen.filter((command) => command.name === 'BatchGetItemCommand')).toHaveLength(2);
+    expect(errors).toEqual([]);
+  });
+
+  it('gives up on keys that stay unprocessed after a bounded number of retries: misses, reported', async () => {
+    // Prepare
+    const { clients, seen } = observedClients((command, output) =>
+      command.name === 'BatchGetItemCommand'
+        ? {
+            ...output,
+            Responses: { [tableName]: [] },
+            UnprocessedKeys: {
+              [tableName]: (command.input.RequestItems as Record<string, unknown>)[tableName],
+            },
+          }
+        : output,
+    );
+    const sleeps: number[] = [];
+    const cache = cacheWith({
+      client: clients.documentClient,
+      unprocessedRetries: 3,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    });
+    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+
+    // Act
+    const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+
+    // Assess
+    expect(hits.size).toBe(0);
+    expect(seen.filter((command) => command.name === 'BatchGetItemCommand')).toHaveLength(4);
+    expect(sleeps).toHaveLength(3);
+    expect(errors.map(({ operation, error }) => [operation, (error as Error).name])).toEqual([
+      ['read', UnprocessedKeysError.name],
+    ]);
+  });
+
+  it('with DynamoDB unreachable: reads as all misses and drops the write, never throwing', async () => {
+    // Prepare
+    const down = loopbackClients(await closedEndpoint());
+    const cache = cacheWith({ client: down.documentClient });
+    const items = Array.from({ length: 60 }, (_, i) => found(`user-${i}`, { [NICK]: 'x' }));
+
+    // Act
+    const hits = await cache.read(APP, ['alice', 'bob'], [NICK], DEFAULT);
+    await cache.write(APP, [NICK], items);
+    down.client.destroy();
+
+    // Assess
+    expect(hits.size).toBe(0);
+    expect(errors.map((entry) => entry.operation)).toEqual(['read', 'write']);
+  });
+
+  describe('applyChanges (webhook profile changes)', () => {
+    it('updates a cached tag from a newer event, and ignores an older one that arrives later', async () => {
+      // Prepare
+      const cache = cacheWith();
+      await cache.write(
+        APP,
+        [NICK, GENDER],
+        [found('alice', { [NICK]: 'Alice', [GENDER]: 'Gender_Type_Female' })],
+      );
+
+      // Act
+      const newer = await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice 2' }], T0 + 2000);
+      const older = await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice 1' }], T0 + 1000);
+      const hits = await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT);
+
+      // Assess
+      expect([newer, older]).toEqual([1, 0]);
+      expect(hits.get('alice')).toEqual(
+        found('alice', { [NICK]: 'Alice 2', [GENDER]: 'Gender_Type_Female' }),
+      );
+    });
+
+    it('never overwrites a value fetched after the event', async () => {
+      // Prepare
+      const cache = cacheWith();
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice now' })]);
+
+      // Act
+      const applied = await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice before' }], T0 - 1);
+      const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+
+      // Assess
+      expect(applied).toBe(0);
+      expect(hits.get('alice')).toEqual(found('alice', { [NICK]: 'Alice now' }));
+    });
+
+    it('creates nothing for an account that is not cached', async () => {
+      // Prepare
+      const cache = cacheWith();
+
+      // Act
+      const applied = await cache.applyChanges(APP, 'stranger', [{ Tag: NICK, Value: 'S' }], T0);
+      const { Item } = await dynamo.documentClient.send(
+        new GetCommand({ TableName: tableName, Key: { pk: profileKey(APP, 'stranger') } }),
+      );
+
+      // Assess
+      expect(applied).toBe(0);
+      expect(Item).toBeUndefined();
+    });
+
+    it('turns a cached "not found" into a found account when the event is newer', async () => {
+      // Prepare
+      const cache = cacheWith();
+      await cache.write(APP, [NICK], [notFound('newbie')]);
+
+      // Act
+      const applied = await cache.applyChanges(APP, 'newbie', [{ Tag: NICK, Value: 'Newbie' }], T0 + 500);
+      const nick = await cache.read(APP, ['newbie'], [NICK], DEFAULT);
+      const withGender = await cache.read(APP, ['newbie'], [NICK, GENDER], DEFAULT);
+
+      // Assess
+      expect(applied).toBe(1);
+      expect(nick.get('newbie')).toEqual(found('newbie', { [NICK]: 'Newbie' }));
+      expect(withGender.has('newbie')).toBe(false);
+    });
+
+    it('throws when DynamoDB is unreachable, for the webhook to report', async () => {
+      // Prepare
+      const down = loopbackClients(await closedEndpoint());
+      const cache = cacheWith({ client: down.documentClient });
+
+      // Act
+      const outcome = cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'A' }], T0);
+
+      // Assess
+      await expect(outcome).rejects.toThrow();
+      down.client.destroy();
+    });
+  });
+});
