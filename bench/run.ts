@@ -1,0 +1,182 @@
+/**
+ * `npm run bench`: the gateway's numbers on this machine, printed as markdown and written to
+ * bench/results.md. All load goes to 127.0.0.1, bounded in count and time (about 1.5 minutes).
+ *
+ *   1. Ceiling: 3 gateway processes sharing one dynalite and one Tencent IM emulator (each its
+ *      own process), demand at 3× the 200/s ceiling for 10 s, measured at the emulator.
+ *   2. The same workload sent straight to the emulator (no cache, no shared limiter), and through
+ *      the gateways with the cache on.
+ *   3. Warm cache, 100 accounts per request: latency against a bare BatchGetItem; autocannon.
+ *   4. Cold start: the `cdk synth` HTTP bundle against a bundle of only its AWS SDK clients.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
+import { DEMO_CREDENTIALS } from '../infra/local/demo-profiles.ts';
+import {
+  EMULATOR_SCRIPT,
+  type GatewayProcess,
+  startGatewayProcess,
+} from '../test/support/gateway-process.ts';
+import {
+  ACCOUNTS_PER_REQUEST,
+  CEILING,
+  type Client,
+  DEMAND_FACTOR,
+  LOAD_SECONDS,
+  runScenario,
+  type ScenarioResult,
+} from './ceiling.ts';
+import { type ColdStartResult, runColdStart } from './cold-start.ts';
+import { fixed } from './stats.ts';
+import {
+  AUTOCANNON_SECONDS,
+  CONCURRENCY,
+  runWarmCache,
+  WARM_ACCOUNTS,
+  type WarmCacheResult,
+} from './warm-cache.ts';
+import { agent, directClient, viaGateway } from './workload.ts';
+
+const GATEWAYS = 3;
+/** Requests one gateway process serves at once: the deployed function's reserved concurrency (50) split over 3. */
+const GATEWAY_IN_FLIGHT = 16;
+const TABLE_NAME = 'portrait-gateway-bench';
+const RESULTS = new URL('./results.md', import.meta.url);
+
+const kib = (bytes: number) => `${fixed(bytes / 1024, 0)} KiB`;
+const ms = (value: number, digits = 1) => `${fixed(value, digits)} ms`;
+
+function ceilingTable(gateway: ScenarioResult): string {
+  return [
+    `| ${GATEWAYS} gateway processes, one DynamoDB, demand ${DEMAND_FACTOR}× the ceiling for ${LOAD_SECONDS} s | value |`,
+    '|---|---|',
+    `| ceiling (calls per second) | ${CEILING} |`,
+    `| worst sliding second ÷ ceiling (must be ≤ 1) | ${fixed(gateway.worstSlidingSecond / CEILING)} (${gateway.worstSlidingSecond} calls) |`,
+    `| achieved ÷ ceiling | ${fixed(gateway.upstreamOkPerSecond / CEILING)} (${fixed(gateway.upstreamOkPerSecond, 1)} calls/s) |`,
+    `| calls Tencent refused with 60007 | ${gateway.upstreamRefused60007} |`,
+  ].join('\n');
+}
+
+function comparisonTable(results: ScenarioResult[]): string {
+  const workload = `${ACCOUNTS_PER_REQUEST} account a request, ${CEILING * DEMAND_FACTOR} calls/s demanded, ${LOAD_SECONDS} s`;
+  const header = [
+    `| same workload (${workload}) | profiles served/s | requests answered whole | requests refused | upstream OK calls/s | calls refused by Tencent (60007) | worst sliding second |`,
+    '|---|---|---|---|---|---|---|',
+  ];
+  const rows = results.map((r) =>
+    [
+      r.name,
+      fixed(r.profilesServedPerSecond, 0),
+      `${r.requestsComplete} of ${r.requestsDemanded}`,
+      r.requestsRefused,
+      fixed(r.upstreamOkPerSecond, 1),
+      r.upstreamRefused60007,
+      r.worstSlidingSecond,
+    ].join(' | '),
+  );
+  return [...header, ...rows.map((row) => `| ${row} |`)].join('\n');
+}
+
+function warmCacheTable(w: WarmCacheResult): string {
+  const autocannon = `autocannon, concurrency ${CONCURRENCY}, ${AUTOCANNON_SECONDS} s, one process: ${fixed(w.requestsPerSecond, 0)} requests/s (${w.autocannonNon2xx} not 2xx)`;
+  return [
+    `| warm cache, ${WARM_ACCOUNTS} accounts a request | p50 | p99 |`,
+    '|---|---|---|',
+    `| through the gateway (HTTP, one at a time) | ${ms(w.gatewayP50Ms)} | ${ms(w.gatewayP99Ms)} |`,
+    `| bare BatchGetItem of the same ${WARM_ACCOUNTS} items | ${ms(w.batchGetP50Ms)} | ${ms(w.batchGetP99Ms)} |`,
+    `| gateway ÷ BatchGetItem | ${fixed(w.gatewayP50Ms / w.batchGetP50Ms)} | ${fixed(w.gatewayP99Ms / w.batchGetP99Ms)} |`,
+    `| ${autocannon} | ${ms(w.autocannonP50Ms, 0)} | ${ms(w.autocannonP99Ms, 0)} |`,
+  ].join('\n');
+}
+
+function coldStartTable(c: ColdStartResult): string {
+  const sdk = c.sdkExternal ? 'SDK left to the Lambda runtime, loaded from node_modules here' : 'SDK bundled';
+  const row = (name: string, m: ColdStartResult['artifact']) =>
+    `| ${name} | ${kib(m.bytes)} | ${kib(m.gzipBytes)} | ${ms(m.importMedianMs, 0)} | ${ms(m.importP90Ms, 0)} |`;
+  return [
+    '| cold start (fresh Node 24 process, 10 runs each) | bundle | gzip | import median | import p90 |',
+    '|---|---|---|---|---|',
+    row(`the HTTP function (cdk synth, ${sdk})`, c.artifact),
+    row(`only its SDK clients (${c.sdkPackages.join(', ')})`, c.baseline),
+    `| difference | ${kib(c.artifact.bytes - c.baseline.bytes)} | ${kib(c.artifact.gzipBytes - c.baseline.gzipBytes)} | ${ms(c.artifact.importMedianMs - c.baseline.importMedianMs, 0)} | |`,
+  ].join('\n');
+}
+
+/** The load runs: ceiling and comparison, then warm cache; every process stopped afterwards. */
+async function runLoad(): Promise<{ scenarios: ScenarioResult[]; warm: WarmCacheResult }> {
+  const started: GatewayProcess[] = [];
+  try {
+    const dynamodb = await startGatewayProcess({}, 'bench/dynalite-server.ts');
+    started.push(dynamodb);
+    const emulator = await startGatewayProcess(
+      { env: { EMULATOR_RATE_PER_SECOND: String(CEILING) } },
+      EMULATOR_SCRIPT,
+    );
+    started.push(emulator);
+    const env = {
+      TIM_BASE_URL: emulator.url,
+      TIM_SDKAPPID: String(DEMO_CREDENTIALS.sdkAppId),
+      TIM_ADMIN_IDENTIFIER: DEMO_CREDENTIALS.identifier,
+      TIM_SECRET_KEY: DEMO_CREDENTIALS.secretKey,
+      DYNAMODB_ENDPOINT: dynamodb.url,
+      TABLE_NAME,
+      RATE_LIMIT_PER_SECOND: String(CEILING),
+    };
+    const gateways = await Promise.all(
+      Array.from({ length: GATEWAYS }, () => startGatewayProcess({ env, args: ['--quiet'] })),
+    );
+    started.push(...gateways);
+    console.error(`bench: ${GATEWAYS} gateways, emulator ${emulator.url}, dynalite ${dynamodb.url}`);
+
+    const throughGateways = (headers: Record<string, string>): Client[] =>
+      gateways.map((g) => ({
+        maxInFlight: GATEWAY_IN_FLIGHT,
+        serve: (accounts) => viaGateway(g.url, accounts, headers),
+      }));
+    const runs: Array<[string, Client[]]> = [
+      [`${GATEWAYS} gateways, \`Cache-Control: no-cache\``, throughGateways({ 'Cache-Control': 'no-cache' })],
+      [
+        'direct to Tencent: no cache, no shared limiter',
+        [{ maxInFlight: 1000, serve: directClient(emulator.url) }],
+      ],
+      [`${GATEWAYS} gateways, cache on (warmed by the first run)`, throughGateways({})],
+    ];
+    const scenarios: ScenarioResult[] = [];
+    for (const [name, clients] of runs) {
+      console.error(`bench: ${name}`);
+      scenarios.push(await runScenario(name, emulator.url, clients));
+      // Lets the emulator's sliding second empty before the next run.
+      await delay(1500);
+    }
+    console.error('bench: warm cache');
+    const warm = await runWarmCache((gateways[0] as GatewayProcess).url, dynamodb.url, TABLE_NAME);
+    return { scenarios, warm };
+  } finally {
+    await Promise.all(started.map((p) => p.stop()));
+    await agent.close();
+  }
+}
+
+const { scenarios, warm } = await runLoad();
+console.error('bench: cold start (cdk synth, then fresh processes)');
+const cold = await runColdStart();
+
+const report = [
+  '# Benchmarks',
+  '',
+  `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.versions.node}, ` +
+    `${cpus().length} CPU cores, everything on 127.0.0.1. The gateways, dynalite and the emulator are separate ` +
+    'processes sharing these cores with the load generator, so absolute throughput is this machine’s, not Lambda’s.',
+  '',
+  ceilingTable(scenarios[0] as ScenarioResult),
+  '',
+  comparisonTable(scenarios),
+  '',
+  warmCacheTable(warm),
+  '',
+  coldStartTable(cold),
+  '',
+].join('\n');
+writeFileSync(RESULTS, report);
+console.log(report);

@@ -1,0 +1,94 @@
+import { randomInt } from 'node:crypto';
+import { Agent, request } from 'undici';
+import { DEMO_CREDENTIALS, DEMO_NUMBERED_ACCOUNTS, demoAccountName } from '../infra/local/demo-profiles.ts';
+import type { EmulatorCall } from '../infra/local/emulator.ts';
+import type { PortraitGetResponse } from '../shared/tencent/portrait-types.ts';
+import { signUserSig } from '../shared/tencent/usersig.ts';
+
+/** Tencent's documented most accounts per call. */
+export const ACCOUNTS_PER_CALL = 100;
+export const TAGS = ['Tag_Profile_IM_Nick', 'Tag_Profile_IM_Image', 'Tag_Profile_Custom_Team'];
+
+/** One keep-alive agent for all load, so connection set-up is not what is measured. */
+export const agent = new Agent({ keepAliveTimeout: 30_000, connections: 512 });
+
+/** Request `i` of a workload: `size` distinct demo accounts from a spread-out offset, wrapping at the last. */
+export function workloadAccounts(i: number, size: number): string[] {
+  const offset = (i * 379) % DEMO_NUMBERED_ACCOUNTS;
+  return Array.from({ length: size }, (_, k) => demoAccountName(1 + ((offset + k) % DEMO_NUMBERED_ACCOUNTS)));
+}
+
+/** What one client request came to. */
+export interface RequestOutcome {
+  /** HTTP status from the gateway; for direct calls 200 when every chunk was answered OK. */
+  status: number;
+  /** Accounts answered with ResultCode 0. */
+  profilesServed: number;
+  /** Whether every account was answered. */
+  complete: boolean;
+}
+
+/** POSTs a portrait_get request to a gateway and counts the profiles in its reply. */
+export async function viaGateway(
+  url: string,
+  accounts: string[],
+  headers: Record<string, string> = {},
+): Promise<RequestOutcome> {
+  const response = await request(`${url}/v4/profile/portrait_get`, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ To_Account: accounts, TagList: TAGS }),
+  });
+  const body = (await response.body.json()) as PortraitGetResponse;
+  const profilesServed = (body.UserProfileItem ?? []).filter((item) => item.ResultCode === 0).length;
+  return { status: response.statusCode, profilesServed, complete: profilesServed === accounts.length };
+}
+
+/**
+ * What a team does today: its own thin client calls Tencent directly, split into calls of 100
+ * accounts (sent at once), no cache, no shared limiter, no retry.
+ */
+export function directClient(emulatorUrl: string): (accounts: string[]) => Promise<RequestOutcome> {
+  const userSig = signUserSig(DEMO_CREDENTIALS);
+  return async (accounts) => {
+    const chunks: string[][] = [];
+    for (let i = 0; i < accounts.length; i += ACCOUNTS_PER_CALL)
+      chunks.push(accounts.slice(i, i + ACCOUNTS_PER_CALL));
+    const served = await Promise.all(
+      chunks.map(async (chunk) => {
+        const query = new URLSearchParams({
+          sdkappid: String(DEMO_CREDENTIALS.sdkAppId),
+          identifier: DEMO_CREDENTIALS.identifier,
+          usersig: userSig,
+          random: String(randomInt(0, 2 ** 32)),
+          contenttype: 'json',
+        });
+        const response = await request(`${emulatorUrl}/v4/profile/portrait_get?${query}`, {
+          method: 'POST',
+          dispatcher: agent,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ To_Account: chunk, TagList: TAGS }),
+        });
+        const body = (await response.body.json()) as PortraitGetResponse;
+        return body.ErrorCode === 0
+          ? (body.UserProfileItem ?? []).filter((item) => item.ResultCode === 0).length
+          : 0;
+      }),
+    );
+    const profilesServed = served.reduce((sum, n) => sum + n, 0);
+    const complete = profilesServed === accounts.length;
+    return { status: complete ? 200 : 429, profilesServed, complete };
+  };
+}
+
+/** The emulator's record of every call since its last reset (its admin API). */
+export async function emulatorCalls(emulatorUrl: string): Promise<EmulatorCall[]> {
+  const response = await request(`${emulatorUrl}/__emulator/calls`, { dispatcher: agent });
+  return (await response.body.json()) as EmulatorCall[];
+}
+
+export async function resetEmulator(emulatorUrl: string): Promise<void> {
+  const response = await request(`${emulatorUrl}/__emulator/reset`, { method: 'POST', dispatcher: agent });
+  await response.body.dump();
+}
