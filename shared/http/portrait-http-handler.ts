@@ -50,8 +50,8 @@ export function createPortraitHttpHandler(deps: HttpHandlerDeps) {
     const result = await service.get(request.To_Account, request.TagList, {
       deadlineMs: invocationDeadline(context, { capMs: API_GATEWAY_TIMEOUT_MS }),
       cache: cachePolicyFrom(cacheControlOf(event)),
+      onStats: (stats) => recordServeStats(metrics, stats),
     });
-    recordServeStats(metrics, result.stats);
     logger.info('served', { ...result.stats });
     return {
       statusCode: 200,

@@ -6,6 +6,8 @@ export interface GetOptions {
   deadlineMs: number;
   /** Default `{ mode: 'default' }`. */
   cache?: CachePolicy;
+  /** Told how the request was served once it ends, whether it succeeded or threw (for metrics). */
+  onStats?: (stats: ServeStats) => void;
 }
 
 /** How one request was served: the numbers behind `Server-Timing` and the metrics. */

@@ -1,11 +1,11 @@
-import { NoSlotError } from '../errors.ts';
+import { DependencyError, NoSlotError } from '../errors.ts';
 import { ruleFor } from '../tencent/error-codes.ts';
 import { InvalidRequestError, TencentApiError, TencentError } from '../tencent/errors.ts';
-import type { UserProfileItem } from '../tencent/portrait-types.ts';
+import type { PortraitGetResponse, UserProfileItem } from '../tencent/portrait-types.ts';
 import { chunk, uniqueInOrder } from './chunking.ts';
 import { replyFor } from './merge.ts';
 import type { GetOptions, PortraitResult, ServeStats } from './portrait-result.ts';
-import type { PortraitClient, ProfileCache, RateLimiter } from './ports.ts';
+import type { PortraitClient, ProfileCache, RateLimiter, SlotGrant } from './ports.ts';
 
 export interface PortraitServiceDeps {
   client: PortraitClient;
@@ -38,6 +38,14 @@ type Outcome = { next: Task[]; delayMs: number } | { error: TencentError };
 
 const lastErrorOf = (tasks: readonly Task[]): TencentError | undefined =>
   tasks.find((task) => task.lastError)?.lastError;
+
+/** Why no slot was had: the counter is down (503), or the last upstream error, or the ceiling (429). */
+function noSlot(grant: SlotGrant, pending: readonly Task[]): TencentError {
+  if ('unavailable' in grant && grant.unavailable) {
+    return new DependencyError('table', 'the rate-limit counter could not be reached; no call was made');
+  }
+  return lastErrorOf(pending) ?? new NoSlotError('retryAfterMs' in grant ? grant.retryAfterMs : 1000);
+}
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -79,6 +87,19 @@ export class PortraitService {
       slotWaitMs: 0,
       slotDenied: 0,
     };
+    try {
+      return { response: await this.#serve(unique, tagList, options, stats), stats };
+    } finally {
+      options.onStats?.(stats);
+    }
+  }
+
+  async #serve(
+    unique: string[],
+    tagList: string[],
+    options: GetOptions,
+    stats: ServeStats,
+  ): Promise<PortraitGetResponse> {
     const { client, cache } = this.#deps;
     const sdkAppId = await client.sdkAppId();
     const cached = await cache.read(sdkAppId, unique, tagList, options.cache ?? { mode: 'default' });
@@ -88,15 +109,16 @@ export class PortraitService {
 
     const fetched = new Map<string, UserProfileItem>();
     if (misses.length > 0) {
+      const fetchedAtMs = this.#deps.now();
       try {
         await new UpstreamRun(this.#deps, sdkAppId, tagList, options.deadlineMs, stats, fetched).run(
           chunk(misses),
         );
       } finally {
-        await cache.write(sdkAppId, tagList, [...fetched.values()]);
+        await cache.write(sdkAppId, tagList, [...fetched.values()], fetchedAtMs);
       }
     }
-    return { response: replyFor(unique, new Map([...cached, ...fetched])), stats };
+    return replyFor(unique, new Map([...cached, ...fetched]));
   }
 }
 
@@ -144,7 +166,7 @@ class UpstreamRun {
       this.#stats.slotWaitMs += now() - waitStart;
       if (grant.granted === 0) {
         this.#stats.slotDenied += 1;
-        throw lastErrorOf(pending) ?? new NoSlotError('retryAfterMs' in grant ? grant.retryAfterMs : 1000);
+        throw noSlot(grant, pending);
       }
       const wave = pending.slice(0, grant.granted);
       pending = pending.slice(grant.granted);

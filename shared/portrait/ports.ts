@@ -45,12 +45,22 @@ export interface ProfileCache {
   /**
    * Stores what Tencent answered for these accounts and tags: values (merged into what the item
    * held), tags with no value as absent, 40003 as "not found" with the short TTL; other failures are
-   * not cached. Never throws.
+   * not cached. Values are stamped with `fetchedAtMs`, when the upstream call was started, and never
+   * replace a value stamped later (a webhook's change that landed while the call was in flight).
+   * Never throws.
    */
-  write(sdkAppId: number, tags: readonly string[], items: readonly UserProfileItem[]): Promise<void>;
+  write(
+    sdkAppId: number,
+    tags: readonly string[],
+    items: readonly UserProfileItem[],
+    fetchedAtMs: number,
+  ): Promise<void>;
 }
 
-export type SlotGrant = { granted: number } | { granted: 0; retryAfterMs: number };
+export type SlotGrant =
+  | { granted: number }
+  /** No slot before the deadline; `unavailable` when the shared counter itself could not be reached. */
+  | { granted: 0; retryAfterMs: number; unavailable?: boolean };
 
 export interface RateLimiter {
   /**

@@ -107,9 +107,10 @@ export async function serveBatch(
     else postpone(message, error);
   };
   const get = async (accounts: readonly string[], tags: readonly string[], deadline: number) => {
-    const served = await service.get(accounts, tags, { deadlineMs: deadline });
-    recordServeStats(metrics, served.stats);
-    return served;
+    return service.get(accounts, tags, {
+      deadlineMs: deadline,
+      onStats: (stats) => recordServeStats(metrics, stats),
+    });
   };
 
   for (const record of records) {

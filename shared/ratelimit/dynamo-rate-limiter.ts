@@ -134,7 +134,7 @@ export class DynamoRateLimiter implements RateLimiter {
       granted = await this.#take(rateWindowKey(sdkAppId, startMs), endMs, wanted);
     } catch (error) {
       this.#onError(error);
-      return { grant: { granted: 0, retryAfterMs: FAIL_CLOSED_RETRY_MS } };
+      return { grant: { granted: 0, retryAfterMs: FAIL_CLOSED_RETRY_MS, unavailable: true } };
     }
     const after = this.#now();
     if (granted > 0 && after < endMs + this.#lateGrantMs) return { grant: { granted } };
