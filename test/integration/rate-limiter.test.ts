@@ -296,7 +296,7 @@ describe('DynamoRateLimiter on dynalite', () => {
       down.client.destroy();
 
       // Assess
-      expect(grant).toEqual({ granted: 0, retryAfterMs: FAIL_CLOSED_RETRY_MS });
+      expect(grant).toEqual({ granted: 0, retryAfterMs: FAIL_CLOSED_RETRY_MS, unavailable: true });
       expect(errors).toHaveLength(1);
     });
 
