@@ -47,13 +47,15 @@ describe('npm start on embedded defaults', () => {
   it('prints a curl example that works in demo mode', async () => {
     // Prepare
     gateway = await startGatewayProcess({ args: ['--quiet'] });
-    const curl = /^\s*curl -s (\S+) -H 'Content-Type: application\/json' -d '(.+)'$/m.exec(gateway.stdout);
+    const [, url, body] = await gateway.waitForOutput(
+      /^\s*curl -s (\S+) -H 'Content-Type: application\/json' -d '(.+)'$/m,
+    );
 
     // Act
-    const response = await fetch(curl?.[1] ?? 'http://127.0.0.1:9/missing-curl-line', {
+    const response = await fetch(url as string, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: curl?.[2],
+      body: body as string,
     });
 
     // Assess

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -36,6 +37,8 @@ export interface GatewayProcess {
   readonly stderr: string;
   /** Sends `signal` (default SIGTERM) and resolves when the process has exited. */
   stop(signal?: NodeJS.Signals): Promise<Exit>;
+  /** The first match of `pattern` in stdout, waiting up to 5 s for it to be printed. */
+  waitForOutput(pattern: RegExp): Promise<RegExpExecArray>;
 }
 
 /** The test's own environment without any contract variable, plus `env`. */
@@ -112,6 +115,13 @@ export async function startGatewayProcess(
     },
     get stderr() {
       return output.stderr;
+    },
+    waitForOutput: async (pattern) => {
+      for (const deadline = Date.now() + 5_000; Date.now() < deadline; await delay(20)) {
+        const match = pattern.exec(output.stdout);
+        if (match) return match;
+      }
+      throw new Error(`${script} did not print ${pattern}:\n${output.stdout}`);
     },
     stop: (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
