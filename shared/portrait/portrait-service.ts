@@ -17,6 +17,11 @@ export interface PortraitServiceDeps {
   maxAttempts?: number;
   /** First backoff after a transient failure, doubled per attempt. Default 50 ms. */
   backoffMs?: number;
+  /**
+   * The least time a call needs: no slot is taken when less is left before the deadline, since a
+   * call aborted at once would waste its slot. Default 150 ms.
+   */
+  minCallMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -61,6 +66,7 @@ export class PortraitService {
       concurrency: 10,
       maxAttempts: 3,
       backoffMs: 50,
+      minCallMs: 150,
       now: Date.now,
       sleep: defaultSleep,
       ...deps,
@@ -149,7 +155,8 @@ class UpstreamRun {
   }
 
   async run(chunks: string[][]): Promise<void> {
-    const { limiter, concurrency, now, sleep } = this.#deps;
+    const { limiter, concurrency, minCallMs, now, sleep } = this.#deps;
+    const slotDeadlineMs = this.#deadlineMs - minCallMs;
     let pending: Task[] = chunks.map((accounts) => ({
       accounts,
       attempt: 0,
@@ -161,7 +168,7 @@ class UpstreamRun {
       const grant = await limiter.acquire(
         this.#sdkAppId,
         Math.min(pending.length, concurrency),
-        this.#deadlineMs,
+        slotDeadlineMs,
       );
       this.#stats.slotWaitMs += now() - waitStart;
       if (grant.granted === 0) {

@@ -46,6 +46,14 @@ interface WindowState {
   used: number;
 }
 
+/** An acquire not yet answered. */
+interface Waiter {
+  sdkAppId: number;
+  wanted: number;
+  deadlineMs: number;
+  resolve: (grant: SlotGrant) => void;
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The partition key of one app's counter for the window starting at `windowStartMs`. */
@@ -71,7 +79,8 @@ export class DynamoRateLimiter implements RateLimiter {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #onError: (error: unknown) => void;
   readonly #windows = new Map<string, WindowState>();
-  #turn: Promise<void> = Promise.resolve();
+  #waiting: Waiter[] = [];
+  #pumping = false;
 
   constructor(options: RateLimiterOptions) {
     const marginMs = options.marginMs ?? DEFAULT_MARGIN_MS;
@@ -103,53 +112,91 @@ export class DynamoRateLimiter implements RateLimiter {
   async acquire(sdkAppId: number, wanted: number, deadlineMs: number): Promise<SlotGrant> {
     if (!Number.isInteger(wanted) || wanted < 1)
       throw new RangeError(`wanted must be a positive whole number of slots, got ${wanted}`);
-    for (;;) {
-      const step = await this.#inTurn(() => this.#tryCurrentWindow(sdkAppId, wanted, deadlineMs));
-      if ('grant' in step) return step.grant;
-      await this.#sleep(step.sleepMs);
-    }
+    return new Promise((resolve) => {
+      this.#waiting.push({ sdkAppId, wanted, deadlineMs, resolve });
+      void this.#pump();
+    });
   }
 
   /**
-   * One look at the window the clock is in. Runs in turn with this instance's other acquires: the
-   * first to find the window full spares the others their refused writes, and fewer writes in
-   * flight come back sooner, inside their window.
+   * Serves the waiting acquires of this instance together: one conditional write asks for all
+   * that one app's waiters want, and the grant is shared out first come, first served. Concurrent
+   * requests of one instance thus cost one write per window, and the grant comes back while its
+   * window still lasts instead of queueing behind its neighbours' writes.
    */
-  async #tryCurrentWindow(
-    sdkAppId: number,
-    wanted: number,
-    deadlineMs: number,
-  ): Promise<{ grant: SlotGrant } | { sleepMs: number }> {
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#waiting.length > 0) {
+        const sleepMs = await this.#serveOneApp();
+        if (sleepMs > 0) await this.#sleep(sleepMs);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** One look at the current window for the first waiter's app; how long to sleep before the next. */
+  async #serveOneApp(): Promise<number> {
     const { windowMs } = this.budget;
     const now = this.#now();
     const startMs = Math.floor(now / windowMs) * windowMs;
     const endMs = startMs + windowMs;
-    const noSlot = (at: number) => ({
-      grant: { granted: 0, retryAfterMs: Math.max(1, Math.ceil(endMs - at)) },
+    const noSlot = (at: number): SlotGrant => ({
+      granted: 0,
+      retryAfterMs: Math.max(1, Math.ceil(endMs - at)),
     });
-    if (now >= deadlineMs) return noSlot(now);
+    this.#settle(
+      (w) => now >= w.deadlineMs,
+      () => noSlot(now),
+    );
+    const sdkAppId = this.#waiting[0]?.sdkAppId;
+    if (sdkAppId === undefined) return 0;
+    const group = this.#waiting.filter((w) => w.sdkAppId === sdkAppId);
     this.#forgetEnded(now);
     let granted: number;
     try {
-      granted = await this.#take(rateWindowKey(sdkAppId, startMs), endMs, wanted);
+      granted = await this.#take(
+        rateWindowKey(sdkAppId, startMs),
+        endMs,
+        group.reduce((sum, w) => sum + w.wanted, 0),
+      );
     } catch (error) {
       this.#onError(error);
-      return { grant: { granted: 0, retryAfterMs: FAIL_CLOSED_RETRY_MS, unavailable: true } };
+      const unavailable: SlotGrant = { granted: 0, retryAfterMs: FAIL_CLOSED_RETRY_MS, unavailable: true };
+      this.#settle(
+        (w) => group.includes(w),
+        () => unavailable,
+      );
+      return 0;
     }
     const after = this.#now();
-    if (granted > 0 && after < endMs + this.#lateGrantMs) return { grant: { granted } };
-    // Full, or granted too late for the margin (those slots are lost).
-    if (endMs >= deadlineMs) return noSlot(after);
-    return { sleepMs: Math.max(0, endMs - after) };
+    if (after < endMs + this.#lateGrantMs) {
+      for (const waiter of group) {
+        if (granted === 0) break;
+        const share = Math.min(waiter.wanted, granted);
+        granted -= share;
+        this.#settle(
+          (w) => w === waiter,
+          () => ({ granted: share }),
+        );
+      }
+    }
+    // The window is full, or the grant came too late for the margin (those slots are lost).
+    this.#settle(
+      (w) => group.includes(w) && endMs >= w.deadlineMs,
+      () => noSlot(after),
+    );
+    return this.#waiting.length > 0 ? Math.max(0, endMs - after) : 0;
   }
 
-  #inTurn<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#turn.then(task);
-    this.#turn = run.then(
-      () => {},
-      () => {},
-    );
-    return run;
+  #settle(which: (waiter: Waiter) => boolean, grant: () => SlotGrant): void {
+    this.#waiting = this.#waiting.filter((waiter) => {
+      if (!which(waiter)) return true;
+      waiter.resolve(grant());
+      return false;
+    });
   }
 
   /**

@@ -16,6 +16,7 @@ import {
   type RunningDynalite,
   startDynalite,
 } from '../support/dynalite.ts';
+import { busiestSecond } from '../support/sliding-second.ts';
 
 const APP = 1_400_000_002;
 /** A window edge on every clock used below: window starts are multiples of w. */
@@ -115,18 +116,6 @@ const virtualTime = (start: number) => {
       return result;
     },
   };
-};
-
-/** The most timestamps in any half-open interval of 1000 ms (the emulator's sliding second). */
-const busiestSecond = (timestamps: readonly number[]): number => {
-  const sorted = [...timestamps].sort((a, b) => a - b);
-  let busiest = 0;
-  let end = 0;
-  for (let start = 0; start < sorted.length; start += 1) {
-    while (end < sorted.length && (sorted[end] as number) < (sorted[start] as number) + 1000) end += 1;
-    busiest = Math.max(busiest, end - start);
-  }
-  return busiest;
 };
 
 const closedEndpoint = async (): Promise<string> => {

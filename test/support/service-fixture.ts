@@ -1,0 +1,74 @@
+import type { DynamoDbClients } from '../../shared/dynamodb-client.ts';
+import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
+import { PortraitService } from '../../shared/portrait/portrait-service.ts';
+import { DynamoRateLimiter } from '../../shared/ratelimit/dynamo-rate-limiter.ts';
+import { staticCredentials } from '../../shared/tencent/credentials.ts';
+import { TencentClient } from '../../shared/tencent/tencent-client.ts';
+import { UserSigSigner } from '../../shared/tencent/usersig-signer.ts';
+import type { TencentEmulator } from '../../infra/local/emulator.ts';
+import { createTestTable, type RunningDynalite, startDynalite } from './dynalite.ts';
+import { startTestEmulator, TEST_CREDENTIALS } from './emulator-factory.ts';
+
+/** The real parts a PortraitService stands on: dynalite and the Tencent IM emulator, on loopback. */
+export interface ServiceParts {
+  dynamo: RunningDynalite;
+  emulator: TencentEmulator;
+  close(): Promise<void>;
+}
+
+export async function startServiceParts(emulatorRatePerSecond = 200): Promise<ServiceParts> {
+  const [dynamo, emulator] = await Promise.all([
+    startDynalite(),
+    startTestEmulator({ ratePerSecond: emulatorRatePerSecond }),
+  ]);
+  return {
+    dynamo,
+    emulator,
+    close: async () => {
+      await Promise.all([dynamo.close(), emulator.close()]);
+    },
+  };
+}
+
+export interface ServiceInstanceOptions {
+  tableName: string;
+  /** This instance's clock offset from true time (simulated skew between Lambda instances). */
+  clockOffsetMs?: number;
+  ceilingPerSecond?: number;
+  cacheTtlSeconds?: number;
+  /** Clients for the cache and limiter; default fresh clients on the fixture's dynalite. */
+  clients?: DynamoDbClients;
+}
+
+/** One Lambda instance's worth of the gateway's object graph, built from the real adapters. */
+export function serviceInstance(parts: ServiceParts, options: ServiceInstanceOptions) {
+  const now = () => Date.now() + (options.clockOffsetMs ?? 0);
+  const { documentClient } = options.clients ?? parts.dynamo.newClients();
+  const cacheErrors: unknown[] = [];
+  const limiterErrors: unknown[] = [];
+  const cache = new DynamoProfileCache({
+    client: documentClient,
+    tableName: options.tableName,
+    cacheTtlSeconds: options.cacheTtlSeconds ?? 600,
+    negativeCacheTtlSeconds: 60,
+    now,
+    onError: (_operation, error) => cacheErrors.push(error),
+  });
+  const limiter = new DynamoRateLimiter({
+    client: documentClient,
+    tableName: options.tableName,
+    ceilingPerSecond: options.ceilingPerSecond ?? 200,
+    now,
+    onError: (error) => limiterErrors.push(error),
+  });
+  const signer = new UserSigSigner(staticCredentials({ ...TEST_CREDENTIALS }), { now });
+  const client = new TencentClient({ signer, origins: [parts.emulator.url], timeouts: { headersMs: 1500, bodyMs: 1500 } });
+  const service = new PortraitService({ client, cache, limiter, now });
+  return { service, cache, limiter, cacheErrors, limiterErrors, now };
+}
+
+/** A fresh table on the fixture's dynalite. */
+export const freshTable = (parts: ServiceParts): Promise<string> => createTestTable(parts.dynamo.client);
+
+/** A deadline `ms` from now, on true time. */
+export const deadlineIn = (ms: number): number => Date.now() + ms;
