@@ -16,7 +16,8 @@ import {
 
 const NICK = 'Tag_Profile_IM_Nick';
 const GENDER = 'Tag_Profile_IM_Gender';
-const accounts = (from: number, count: number) => Array.from({ length: count }, (_, i) => demoAccountName(from + i));
+const accounts = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => demoAccountName(from + i));
 
 let parts: ServiceParts;
 let tableName: string;
@@ -186,7 +187,10 @@ describe('PortraitService over dynalite and the emulator', () => {
     });
 
     it('makes no upstream call when DynamoDB is down: no slot, a dependency error', async () => {
-      const { service } = serviceInstance(parts, { tableName, clients: loopbackClients(await closedLoopbackOrigin()) });
+      const { service } = serviceInstance(parts, {
+        tableName,
+        clients: loopbackClients(await closedLoopbackOrigin()),
+      });
 
       const failure = await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(3000) }).catch((e) => e);
 

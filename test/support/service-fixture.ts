@@ -1,11 +1,11 @@
-import type { DynamoDbClients } from '../../shared/dynamodb-client.ts';
+import type { TencentEmulator } from '../../infra/local/emulator.ts';
 import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
+import type { DynamoDbClients } from '../../shared/dynamodb-client.ts';
 import { PortraitService } from '../../shared/portrait/portrait-service.ts';
 import { DynamoRateLimiter } from '../../shared/ratelimit/dynamo-rate-limiter.ts';
 import { staticCredentials } from '../../shared/tencent/credentials.ts';
 import { TencentClient } from '../../shared/tencent/tencent-client.ts';
 import { UserSigSigner } from '../../shared/tencent/usersig-signer.ts';
-import type { TencentEmulator } from '../../infra/local/emulator.ts';
 import { createTestTable, type RunningDynalite, startDynalite } from './dynalite.ts';
 import { startTestEmulator, TEST_CREDENTIALS } from './emulator-factory.ts';
 
@@ -62,7 +62,11 @@ export function serviceInstance(parts: ServiceParts, options: ServiceInstanceOpt
     onError: (error) => limiterErrors.push(error),
   });
   const signer = new UserSigSigner(staticCredentials({ ...TEST_CREDENTIALS }), { now });
-  const client = new TencentClient({ signer, origins: [parts.emulator.url], timeouts: { headersMs: 1500, bodyMs: 1500 } });
+  const client = new TencentClient({
+    signer,
+    origins: [parts.emulator.url],
+    timeouts: { headersMs: 1500, bodyMs: 1500 },
+  });
   const service = new PortraitService({ client, cache, limiter, now });
   return { service, cache, limiter, cacheErrors, limiterErrors, now };
 }
