@@ -9,6 +9,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../shared/table-definition.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/telemetry.ts';
+import { FUNCTION_TIMEOUT_SECONDS } from './api-routes.ts';
 import { GatewayApi } from './constructs/gateway-api.ts';
 import { GatewayFunction } from './constructs/gateway-function.ts';
 import { Observability } from './constructs/observability.ts';
@@ -42,18 +43,11 @@ export interface PortraitGatewayStackProps extends StackProps {
   bundleAwsSdk?: boolean;
 }
 
-/**
- * Timeouts. Tencent gives up on a call after 3 s, so one upstream attempt is bounded at ~4 s and a
- * retried one at ~8 s. HTTP: 15 s covers a slot wait, a retried call and the cache, and stays far
- * under API Gateway's 29 s, so even a slow invocation answers with its own Tencent-shaped reply
- * instead of the gateway's 504. Queue: 30 s for a coalesced batch (up to 10 messages of up to 1000
- * accounts each) waiting for slots. Callback: Tencent waits 2 s for the reply; 5 s lets a cold start
- * that reads the secret still apply the cache change.
- */
+/** Function timeouts, reasoned in `api-routes.ts`. */
 export const FUNCTION_TIMEOUTS = {
-  http: Duration.seconds(15),
-  queue: Duration.seconds(30),
-  callback: Duration.seconds(5),
+  http: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.http),
+  queue: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.queue),
+  callback: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.callback),
 } as const;
 
 /** SQS delivers a message this often before it moves to the DLQ (each retry waits a visibility timeout). */

@@ -17,12 +17,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-
-/** The paths the API serves; the local server serves the same ones (DESIGN.md §2). */
-export const API_PATHS = {
-  portraitGet: 'v4/profile/portrait_get',
-  callback: 'tencent-im/callback',
-} as const;
+import { API_PATHS } from '../api-routes.ts';
 
 export const STAGE_NAME = 'prod';
 

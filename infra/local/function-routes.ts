@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { API_ROUTES, FUNCTION_TIMEOUT_SECONDS } from '../api-routes.ts';
 import { type ArtifactRoute, locateArtifact } from './artifact.ts';
 import type { ProxyHandler, Route } from './local-server.ts';
 import { provideRuntimeSdk } from './runtime-sdk.ts';
@@ -15,22 +16,13 @@ export class HandlerModuleError extends Error {
  * The API's methods and the source module behind each: the paths and timeouts the CDK stack deploys
  * (test/e2e checks them against the synthesized template).
  */
-export const SOURCE_FUNCTIONS = [
-  {
-    method: 'POST',
-    path: '/v4/profile/portrait_get',
-    module: '../../functions/http.ts',
-    functionName: 'portrait-gateway-http',
-    timeoutMs: 15_000,
-  },
-  {
-    method: 'POST',
-    path: '/tencent-im/callback',
-    module: '../../functions/callback.ts',
-    functionName: 'portrait-gateway-callback',
-    timeoutMs: 5_000,
-  },
-] as const;
+export const SOURCE_FUNCTIONS = API_ROUTES.map((route) => ({
+  method: route.method,
+  path: `/${route.path}`,
+  module: new URL(route.entry, PROJECT_ROOT),
+  functionName: `portrait-gateway-${route.fn}`,
+  timeoutMs: FUNCTION_TIMEOUT_SECONDS[route.fn] * 1000,
+}));
 
 /**
  * Variables the local run always provides itself: where Tencent, the credentials and the table are.
@@ -67,7 +59,7 @@ async function importHandler(url: URL, exportName: string): Promise<ProxyHandler
 export async function sourceRoutes(timeoutMs?: number): Promise<Route[]> {
   const routes: Route[] = [];
   for (const fn of SOURCE_FUNCTIONS) {
-    const url = new URL(fn.module, import.meta.url);
+    const url = fn.module;
     if (!existsSync(url)) continue;
     routes.push({
       method: fn.method,

@@ -1,7 +1,8 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { API_PATHS, RETRY_AFTER_SECONDS } from '../../infra/constructs/gateway-api.ts';
+import { API_PATHS } from '../../infra/api-routes.ts';
+import { RETRY_AFTER_SECONDS } from '../../infra/constructs/gateway-api.ts';
 import { GATEWAY_METRIC_NAMES } from '../../infra/constructs/gateway-metrics.ts';
 import { MAX_RECEIVE_COUNT, type PortraitGatewayStack } from '../../infra/portrait-gateway-stack.ts';
 import { missingHandlers, synthGatewayStack } from '../support/gateway-stack.ts';

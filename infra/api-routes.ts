@@ -1,0 +1,24 @@
+/**
+ * The API's routes and their functions' timeouts, in a module light enough for the local server
+ * (no aws-cdk-lib): the stack and `npm start` serve the same paths from this one table.
+ *
+ * Timeouts: Tencent gives up on a call after 3 s, so one upstream attempt is bounded at ~4 s and a
+ * retried one at ~8 s. HTTP: 15 s covers a slot wait, a retried call and the cache, and stays far
+ * under API Gateway's 29 s, so even a slow invocation answers with its own Tencent-shaped reply
+ * instead of the gateway's 504. Queue: 30 s for a coalesced batch (up to 10 messages of up to 1000
+ * accounts each) waiting for slots. Callback: Tencent waits 2 s for the reply; 5 s lets a cold start
+ * that reads the secret still apply the cache change.
+ */
+export const FUNCTION_TIMEOUT_SECONDS = { http: 15, queue: 30, callback: 5 } as const;
+
+/** The paths the API serves, without a stage prefix (DESIGN.md §2). */
+export const API_PATHS = {
+  portraitGet: 'v4/profile/portrait_get',
+  callback: 'tencent-im/callback',
+} as const;
+
+/** Each HTTP route, the function entry behind it (relative to the repository root) and its timeout. */
+export const API_ROUTES = [
+  { method: 'POST', path: API_PATHS.portraitGet, entry: 'functions/http.ts', fn: 'http' },
+  { method: 'POST', path: API_PATHS.callback, entry: 'functions/callback.ts', fn: 'callback' },
+] as const;
