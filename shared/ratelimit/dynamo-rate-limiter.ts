@@ -37,7 +37,8 @@ export const FAIL_CLOSED_RETRY_MS = 1000;
 
 /** Window items outlive their window by a minute: DynamoDB's TTL only collects garbage. */
 const WINDOW_ITEM_LIFETIME_MS = 60_000;
-const COUNTER = 'n';
+/** The window item's counter of slots taken. */
+export const COUNTER_ATTRIBUTE = 'n';
 
 /** What this instance knows of one window of one app. */
 interface WindowState {
@@ -217,7 +218,7 @@ export class DynamoRateLimiter implements RateLimiter {
             Key: { [PARTITION_KEY]: key },
             UpdateExpression: 'ADD #n :k SET #exp = :exp',
             ConditionExpression: 'attribute_not_exists(#n) OR #n <= :room',
-            ExpressionAttributeNames: { '#n': COUNTER, '#exp': TTL_ATTRIBUTE },
+            ExpressionAttributeNames: { '#n': COUNTER_ATTRIBUTE, '#exp': TTL_ATTRIBUTE },
             ExpressionAttributeValues: {
               ':k': k,
               ':room': budgetPerWindow - k,
@@ -227,12 +228,12 @@ export class DynamoRateLimiter implements RateLimiter {
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        const counter = output.Attributes?.[COUNTER];
+        const counter = output.Attributes?.[COUNTER_ATTRIBUTE];
         state.used = Math.max(state.used, typeof counter === 'number' ? counter : k);
         return k;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const counter = Number(error.Item?.[COUNTER]?.N);
+        const counter = Number(error.Item?.[COUNTER_ATTRIBUTE]?.N);
         const refused = k;
         // Without the counter, a refusal only says that fewer than k slots are left.
         state.used = Math.max(state.used, Number.isFinite(counter) ? counter : budgetPerWindow - refused + 1);

@@ -1,6 +1,6 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rateWindowKey } from '../../shared/ratelimit/dynamo-rate-limiter.ts';
+import { COUNTER_ATTRIBUTE, rateWindowKey } from '../../shared/ratelimit/dynamo-rate-limiter.ts';
 import { planWindow } from '../../shared/ratelimit/window-budget.ts';
 import { PARTITION_KEY } from '../../shared/table-definition.ts';
 import { TEST_CREDENTIALS } from '../support/emulator-factory.ts';
@@ -9,8 +9,6 @@ import { descendingAccounts, post, startWorld, type World } from './portrait-get
 
 /** Low enough (2 slots per window) that four requests of three calls each need several windows. */
 const CEILING = 40;
-/** The limiter's counter attribute in a window item (shared/ratelimit/dynamo-rate-limiter.ts). */
-const COUNTER_ATTRIBUTE = 'n';
 
 describe('two npm start processes given one DYNAMODB_ENDPOINT and TABLE_NAME', () => {
   let world: World;
