@@ -39,8 +39,9 @@ export const CODE_TABLE: Readonly<Record<number, CodeRule>> = {
   40006: rule('retry', 'Tencent internal error; retry later'),
   40007: rule('fatal-request', 'no permission to read that profile field'),
   40009: rule('fatal-request', 'that profile field tag does not exist in this app'),
-  60002: rule('fatal-request', 'Tencent could not parse the HTTP request'),
-  60003: rule('fatal-request', 'Tencent could not parse the request JSON'),
+  // Our own request was malformed: a gateway bug, not the caller's fault (so 502, not 400).
+  60002: rule('fatal-config', 'Tencent could not parse the HTTP request the gateway sent: a gateway bug'),
+  60003: rule('fatal-config', 'Tencent could not parse the JSON the gateway sent: a gateway bug'),
   60004: rule('fatal-config', 'the identifier or signature in the URL is wrong: check TIM_ADMIN_IDENTIFIER'),
   60005: rule('fatal-config', 'the identifier or signature in the URL is wrong: check the secret key'),
   60006: rule('fatal-config', 'the SDKAppID is invalid: check TIM_SDKAPPID'),
