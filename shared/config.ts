@@ -80,7 +80,8 @@ const envSchema = z.object({
         .optional(),
     )
     .transform((v) => v ?? DEFAULTS.tableName),
-  RATE_LIMIT_PER_SECOND: integer(1, 100_000, DEFAULTS.rateLimitPerSecond),
+  // Windowed counting needs at least 2 calls per second (shared/ratelimit/window-budget.ts).
+  RATE_LIMIT_PER_SECOND: integer(2, 100_000, DEFAULTS.rateLimitPerSecond),
   CACHE_TTL_SECONDS: integer(0, 31_536_000, DEFAULTS.cacheTtlSeconds),
   NEGATIVE_CACHE_TTL_SECONDS: integer(0, 31_536_000, DEFAULTS.negativeCacheTtlSeconds),
   MAX_ACCOUNTS_PER_REQUEST: integer(1, 100_000, DEFAULTS.maxAccountsPerRequest),
