@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
-  PutCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { CachePolicy, ProfileCache } from '../portrait/ports.ts';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../table-definition.ts';
@@ -24,7 +24,7 @@ export interface ProfileCacheOptions {
   now?: () => number;
   /** Told about every DynamoDB failure that `read`/`write` swallowed. Default: ignore. */
   onError?: (operation: CacheOperation, error: unknown) => void;
-  /** `UpdateItem`/`PutItem` calls in flight per `write`. Default 25 (the SDK pools 50 sockets). */
+  /** `UpdateItem` calls in flight per `write`. Default 25 (the SDK pools 50 sockets). */
   writeConcurrency?: number;
   /** Retries of a BatchGetItem's `UnprocessedKeys`, with doubling backoff. Default 4 (≤ ~0.4 s). */
   unprocessedRetries?: number;
@@ -49,18 +49,24 @@ const FIRST_BACKOFF_MS = 25;
 /**
  * Each tag is a top-level attribute `t_<Tag>` holding `{v?, at}` rather than an entry of one map
  * attribute: `SET t_X = :x` works whether or not the item exists, so merging fresh tags into an
- * item is one unconditional `UpdateItem`, where a nested `SET tags.X` fails until the map exists.
+ * item is one `UpdateItem`, where a nested `SET tags.X` fails until the map exists, and each tag's
+ * own stamp can be part of the condition.
  */
 const TAG_PREFIX = 't_';
 const NOT_FOUND = 'notFound';
+/**
+ * Tags per `UpdateItem` of a write: the condition holds ~52 bytes per tag, so 64 tags (the most a
+ * request may name) stay one call and under DynamoDB's 4 KB limit on an expression (~3.3 KB).
+ */
+const TAGS_PER_UPDATE = 64;
 
-/** One cached tag: `v` is absent when Tencent returned no value for it; `at` is when it was true (epoch ms). */
+/** One cached tag: `v` is absent when Tencent returned no value for it; `at` is its stamp (epoch ms). */
 interface CachedTag {
   v?: ProfileValue;
   at: number;
 }
 
-/** A cached 40003, with Tencent's `ResultInfo`. Never stored together with tags. */
+/** A cached 40003, with Tencent's `ResultInfo`; `at` is its stamp (epoch ms). */
 interface CachedNotFound {
   at: number;
   info: string;
@@ -83,15 +89,35 @@ export const profileKey = (sdkAppId: number, account: string): string => `p#${sd
 
 /**
  * The profile cache on the gateway's DynamoDB table (DESIGN.md §4). One item per account: a
- * top-level attribute per tag (see {@link TAG_PREFIX}), or `notFound` for a 40003, and `expiresAt`
- * (epoch s) no earlier than the expiry of any tag it holds. Freshness is decided here on every
- * read, from each tag's own `at`: DynamoDB's TTL only collects garbage, lazily.
+ * top-level attribute per tag (see {@link TAG_PREFIX}), `notFound` for a 40003, and `expiresAt`
+ * (epoch s). Freshness is decided here on every read, from each tag's own `at`: DynamoDB's TTL only
+ * collects garbage, lazily.
+ *
+ * Every tag and `notFound` carries a stamp `at`: when it was known true — the start of the
+ * upstream call that fetched it, or a webhook's `EventTime`. A write only ever replaces an older
+ * stamp (a conditional `UpdateItem`), so the newest knowledge wins whatever order writes land in:
+ * an answer fetched before a profile change but stored after the webhook applied it is dropped.
+ * Fetch starts come from our clock and `EventTime` from Tencent's: a skew between the two moves
+ * the line between "before" and "after" a change by that much.
+ *
+ * `notFound` is a tombstone rather than a wipe, because a 40003 fetched before an account was
+ * (re)created must not erase values a webhook stamped later, and a condition cannot name tags it
+ * does not know. Tags stamped before the tombstone belong to an account that vanished and are
+ * never served; a tag stamped at or after it proves the account exists, and the 40003 is no longer
+ * served either.
+ *
+ * `expiresAt` is set by every write to max(now, stamp) + the longer of the two TTLs. A stamp is no
+ * later than the clock when it is stored (a fetch start, or an event time unless Tencent's clock
+ * runs ahead), so this is never earlier than the expiry of anything the item holds — at most later
+ * by one upstream call, or by the difference of the TTLs for a 40003 — and no write needs to read
+ * or compare the item's expiry.
  */
 export class DynamoProfileCache implements ProfileCache {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
   readonly #valueTtlMs: number;
   readonly #notFoundTtlMs: number;
+  readonly #itemTtlMs: number;
   readonly #now: () => number;
   readonly #onError: (operation: CacheOperation, error: unknown) => void;
   readonly #writeConcurrency: number;
@@ -103,6 +129,7 @@ export class DynamoProfileCache implements ProfileCache {
     this.#tableName = options.tableName;
     this.#valueTtlMs = options.cacheTtlSeconds * 1000;
     this.#notFoundTtlMs = options.negativeCacheTtlSeconds * 1000;
+    this.#itemTtlMs = Math.max(this.#valueTtlMs, this.#notFoundTtlMs);
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? (() => {});
     this.#writeConcurrency = options.writeConcurrency ?? 25;
@@ -142,37 +169,45 @@ export class DynamoProfileCache implements ProfileCache {
   }
 
   /**
-   * Stores Tencent's answers as of now: an account's requested tags are merged into its item (a
-   * tag without a value as absent; tags not requested keep their own freshness) and any cached
-   * "not found" is cleared; a 40003 replaces the item with "not found" under the short TTL. Other
-   * failures are not cached. After the first DynamoDB failure the rest of the write is dropped.
+   * Stores Tencent's answers, stamped `fetchedAtMs` (when the upstream call started), so their
+   * freshness counts from then. An account's requested tags are merged into its item (a tag
+   * without a value as absent; tags not requested keep their own stamps), each only where the
+   * cached stamp is not later: one conditional `UpdateItem` per account, and only when that fails
+   * (a webhook or a later fetch got there first: rare) one per tag, so the other tags still land.
+   * A 40003 is stored as "not found" under the short TTL unless a later one is cached; it hides
+   * the tags stamped before it, not those stamped later. Other failures are not cached. Never
+   * throws: after the first DynamoDB failure the rest of the write is dropped and reported.
    */
-  async write(sdkAppId: number, tags: readonly string[], items: readonly UserProfileItem[]): Promise<void> {
+  async write(
+    sdkAppId: number,
+    tags: readonly string[],
+    items: readonly UserProfileItem[],
+    fetchedAtMs: number,
+  ): Promise<void> {
     const tagList = [...new Set(tags)];
-    const at = this.#now();
     const writes = items.filter(
       (item) => item.ResultCode === NOT_FOUND_CODE || (item.ResultCode === 0 && tagList.length > 0),
     );
-    const failure = await untilFirstFailure(writes, this.#writeConcurrency, (item) =>
-      item.ResultCode === 0
-        ? this.#storeValues(profileKey(sdkAppId, item.To_Account), tagList, item.ProfileItem ?? [], at)
-        : this.#storeNotFound(profileKey(sdkAppId, item.To_Account), item.ResultInfo, at),
-    );
+    const failure = await untilFirstFailure(writes, this.#writeConcurrency, (item) => {
+      const key = profileKey(sdkAppId, item.To_Account);
+      return item.ResultCode === 0
+        ? this.#storeValues(key, tagList, item.ProfileItem ?? [], fetchedAtMs)
+        : this.#storeNotFound(key, item.ResultInfo, fetchedAtMs);
+    });
     if (failure) this.#onError('write', failure.error);
   }
 
   /**
    * Applies a webhook's profile change (`Profile.CallbackPortraitSet`) to an account that is
    * cached, one conditional `UpdateItem` per tag: a tag is set, with `at = eventTimeMs`, only if
-   * the item exists, the tag's cached `at` (if any) is older than the event, and any cached "not
-   * found" is older than the event (which then clears it: the account exists). So an older or
-   * replayed event never overwrites a newer value, and no item is created for an uncached account.
-   * A tag the account did not have cached yet is added: it is as true as the ones it had.
+   * the item exists, the tag's cached stamp (if any) is older than the event, and any cached "not
+   * found" is not newer (the tag then overrides it: the account exists). So an older or replayed
+   * event never overwrites a newer value, an answer fetched before the event and stored after it
+   * never overwrites the event's value (see `write`), and no item is created for an uncached
+   * account. A tag the account did not have cached yet is added: a webhook carries a tag's whole
+   * new value, as true as a fetched one, so a later read of that tag may be served from it.
    * Resolves to the number of tags applied. Unlike `read`/`write` it throws on a DynamoDB failure:
    * its caller answers the webhook and reports the failure.
-   *
-   * Known limit: `write` stamps values with the time it stores them, so an answer fetched just
-   * before an event but stored after it overwrites the event's value until the TTL expires.
    */
   async applyChanges(
     sdkAppId: number,
@@ -183,7 +218,7 @@ export class DynamoProfileCache implements ProfileCache {
   ): Promise<number> {
     const latest = new Map(changes.map((change) => [change.Tag, change.Value]));
     const key = profileKey(sdkAppId, account);
-    const expiresAt = expirySeconds(Math.max(this.#now(), eventTimeMs) + this.#valueTtlMs);
+    const expiresAt = this.#expiresAt(eventTimeMs);
     const applied = await Promise.all(
       [...latest].map(([tag, value]) =>
         this.#applyChange(key, tag, { v: value, at: eventTimeMs }, expiresAt, signal),
@@ -226,71 +261,92 @@ export class DynamoProfileCache implements ProfileCache {
     return items;
   }
 
+  /** See {@link DynamoProfileCache} on `expiresAt`. */
+  #expiresAt(stampMs: number): number {
+    return expirySeconds(Math.max(this.#now(), stampMs) + this.#itemTtlMs);
+  }
+
   async #storeValues(key: string, tags: readonly string[], profile: readonly ProfileItem[], at: number) {
     const values = new Map(profile.map((item) => [item.Tag, item.Value]));
-    const names: Record<string, string> = { '#nf': NOT_FOUND, '#exp': TTL_ATTRIBUTE };
-    const expressionValues: Record<string, unknown> = {
-      ':exp': expirySeconds(at + this.#valueTtlMs),
-    };
-    const sets = tags.map((tag, index) => {
-      names[`#t${index}`] = TAG_PREFIX + tag;
-      const cached: CachedTag = values.has(tag) ? { v: values.get(tag) as ProfileValue, at } : { at };
-      expressionValues[`:t${index}`] = cached;
-      return `#t${index} = :t${index}`;
-    });
-    await this.#client.send(
-      new UpdateCommand({
-        TableName: this.#tableName,
-        Key: { [PARTITION_KEY]: key },
-        UpdateExpression: `SET ${sets.join(', ')}, #exp = :exp REMOVE #nf`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: expressionValues,
-      }),
-    );
+    const stamped = tags.map((tag): [string, CachedTag] => [
+      tag,
+      values.has(tag) ? { v: values.get(tag) as ProfileValue, at } : { at },
+    ]);
+    const expiresAt = this.#expiresAt(at);
+    for (let start = 0; start < stamped.length; start += TAGS_PER_UPDATE) {
+      const group = stamped.slice(start, start + TAGS_PER_UPDATE);
+      if ((await this.#storeTags(key, group, at, expiresAt)) || group.length === 1) continue;
+      for (const entry of group) await this.#storeTags(key, [entry], at, expiresAt);
+    }
   }
 
-  /** Replaces the whole item: the tags of an account that does not exist are moot. */
+  /** Sets every tag of `entries`, or none when any of them is cached with a stamp later than `at`. */
+  #storeTags(key: string, entries: ReadonlyArray<[string, CachedTag]>, at: number, expiresAt: number) {
+    const names: Record<string, string> = { '#at': 'at', '#exp': TTL_ATTRIBUTE };
+    const values: Record<string, unknown> = { ':at': at, ':exp': expiresAt };
+    const sets: string[] = [];
+    const conditions: string[] = [];
+    entries.forEach(([tag, cached], index) => {
+      names[`#t${index}`] = TAG_PREFIX + tag;
+      values[`:t${index}`] = cached;
+      sets.push(`#t${index} = :t${index}`);
+      conditions.push(`(attribute_not_exists(#t${index}) OR #t${index}.#at <= :at)`);
+    });
+    return this.#updateIf({
+      TableName: this.#tableName,
+      Key: { [PARTITION_KEY]: key },
+      UpdateExpression: `SET ${sets.join(', ')}, #exp = :exp`,
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  /** Leaves the item's tags in place: those stamped later than `at` still count (see the class). */
   async #storeNotFound(key: string, info: string, at: number) {
     const notFound: CachedNotFound = { at, info };
-    await this.#client.send(
-      new PutCommand({
-        TableName: this.#tableName,
-        Item: {
-          [PARTITION_KEY]: key,
-          [NOT_FOUND]: notFound,
-          [TTL_ATTRIBUTE]: expirySeconds(at + this.#notFoundTtlMs),
-        },
-      }),
-    );
+    await this.#updateIf({
+      TableName: this.#tableName,
+      Key: { [PARTITION_KEY]: key },
+      UpdateExpression: 'SET #nf = :nf, #exp = :exp',
+      ConditionExpression: 'attribute_not_exists(#nf) OR #nf.#at <= :at',
+      ExpressionAttributeNames: { '#nf': NOT_FOUND, '#at': 'at', '#exp': TTL_ATTRIBUTE },
+      ExpressionAttributeValues: { ':nf': notFound, ':at': at, ':exp': this.#expiresAt(at) },
+    });
   }
 
-  async #applyChange(
+  #applyChange(
     key: string,
     tag: string,
     cached: CachedTag,
     expiresAt: number,
     signal: AbortSignal | undefined,
   ): Promise<boolean> {
+    return this.#updateIf(
+      {
+        TableName: this.#tableName,
+        Key: { [PARTITION_KEY]: key },
+        UpdateExpression: 'SET #t = :t, #exp = :exp',
+        ConditionExpression:
+          'attribute_exists(#pk) AND (attribute_not_exists(#t) OR #t.#at < :event) AND ' +
+          '(attribute_not_exists(#nf) OR #nf.#at <= :event)',
+        ExpressionAttributeNames: {
+          '#pk': PARTITION_KEY,
+          '#t': TAG_PREFIX + tag,
+          '#at': 'at',
+          '#nf': NOT_FOUND,
+          '#exp': TTL_ATTRIBUTE,
+        },
+        ExpressionAttributeValues: { ':t': cached, ':exp': expiresAt, ':event': cached.at },
+      },
+      signal,
+    );
+  }
+
+  /** A conditional `UpdateItem`: false when its condition did not hold; other failures throw. */
+  async #updateIf(input: UpdateCommandInput, signal?: AbortSignal): Promise<boolean> {
     try {
-      await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: { [PARTITION_KEY]: key },
-          UpdateExpression: 'SET #t = :t, #exp = :exp REMOVE #nf',
-          ConditionExpression:
-            'attribute_exists(#pk) AND (attribute_not_exists(#t) OR #t.#at < :event) AND ' +
-            '(attribute_not_exists(#nf) OR #nf.#at < :event)',
-          ExpressionAttributeNames: {
-            '#pk': PARTITION_KEY,
-            '#t': TAG_PREFIX + tag,
-            '#at': 'at',
-            '#nf': NOT_FOUND,
-            '#exp': TTL_ATTRIBUTE,
-          },
-          ExpressionAttributeValues: { ':t': cached, ':exp': expiresAt, ':event': cached.at },
-        }),
-        { abortSignal: signal },
-      );
+      await this.#client.send(new UpdateCommand(input), { abortSignal: signal });
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -299,7 +355,10 @@ export class DynamoProfileCache implements ProfileCache {
   }
 }
 
-/** The cache entry for `account` if it answers the request now, else undefined (a miss). */
+/**
+ * The cache entry for `account` if it answers the request now, else undefined (a miss): its 40003
+ * while no tag is stamped since, else its requested tags if each is fresh and not older than it.
+ */
 function hitFrom(
   account: string,
   item: StoredItem,
@@ -308,19 +367,30 @@ function hitFrom(
   now: number,
 ): UserProfileItem | undefined {
   const notFound = item[NOT_FOUND];
+  let vanishedAt = Number.NEGATIVE_INFINITY;
   if (notFound !== undefined) {
-    if (!isStamped(notFound) || now - notFound.at >= limits.notFoundMs) return undefined;
-    const info = typeof notFound.info === 'string' ? notFound.info : '';
-    return { To_Account: account, ResultCode: NOT_FOUND_CODE, ResultInfo: info };
+    if (!isStamped(notFound)) return undefined;
+    if (!hasTagStampedSince(item, notFound.at)) {
+      if (now - notFound.at >= limits.notFoundMs) return undefined;
+      const info = typeof notFound.info === 'string' ? notFound.info : '';
+      return { To_Account: account, ResultCode: NOT_FOUND_CODE, ResultInfo: info };
+    }
+    vanishedAt = notFound.at;
   }
   const profile: ProfileItem[] = [];
   for (const tag of tags) {
     const cached = item[TAG_PREFIX + tag];
-    if (!isStamped(cached) || now - cached.at >= limits.valueMs) return undefined;
+    if (!isStamped(cached) || cached.at < vanishedAt || now - cached.at >= limits.valueMs) return undefined;
     if ('v' in cached) profile.push({ Tag: tag, Value: cached.v as ProfileValue });
   }
   return { To_Account: account, ProfileItem: profile, ResultCode: 0, ResultInfo: '' };
 }
+
+/** Whether any tag of `item` is stamped at or after `sinceMs`: the account existed then. */
+const hasTagStampedSince = (item: StoredItem, sinceMs: number): boolean =>
+  Object.entries(item).some(
+    ([name, value]) => name.startsWith(TAG_PREFIX) && isStamped(value) && value.at >= sinceMs,
+  );
 
 const expirySeconds = (epochMs: number): number => Math.ceil(epochMs / 1000);
 

@@ -196,6 +196,36 @@ describe('POST /tencent-im/callback keeps the cache coherent', () => {
     expect(output.metric('ProfileChangesApplied')).toBe(1);
   });
 
+  it('keeps a change whose webhook lands while a read of that user still waits on Tencent', async () => {
+    // Prepare: a cached user; a no-cache read reaches Tencent, which answers slowly with the old nickname
+    setNick('inflight', 'Before');
+    await readNicks('inflight');
+    const settled: string[] = [];
+    const callsBefore = emulator.calls.length;
+    emulator.setFaults({ latencyMs: 1000, times: 1 });
+    const racing = portraitGet(
+      apiGatewayEvent({
+        body: { To_Account: ['inflight'], TagList: [NICK] },
+        headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' },
+      }),
+      lambdaContext(),
+    ).finally(() => settled.push('read'));
+    await vi.waitUntil(() => emulator.calls.length > callsBefore, { timeout: 5000, interval: 5 });
+
+    // Act: the nickname changes after Tencent answered; its webhook lands before that answer is cached
+    setNick('inflight', 'After');
+    const ack = await sendWebhook(nickChange('inflight', 'After', Date.now()));
+    settled.push('webhook');
+    const raced = JSON.parse((await racing).body) as PortraitGetResponse;
+    const after = await readNicks('inflight');
+
+    // Assess
+    expect(settled).toEqual(['webhook', 'read']);
+    expect(ack.status).toBe(200);
+    expect(raced.UserProfileItem?.[0]?.ProfileItem).toEqual([{ Tag: NICK, Value: 'Before' }]);
+    expect(after).toEqual({ nicks: { inflight: 'After' }, upstreamCalls: 0 });
+  });
+
   it('keeps the newest value whatever order the events arrive in, replays included', async () => {
     let run = 0;
     await fc.assert(

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type CacheOperation,
@@ -105,6 +106,7 @@ describe('DynamoProfileCache on dynalite', () => {
       APP,
       [NICK, GENDER],
       [found('alice', { [NICK]: 'Alice', [GENDER]: 'Gender_Type_Female' })],
+      nowMs,
     );
     const after = await cache.read(APP, ['alice'], [GENDER, NICK], DEFAULT);
 
@@ -117,7 +119,7 @@ describe('DynamoProfileCache on dynalite', () => {
   it('keeps apps apart: the same account of another SDKAppID is a miss', async () => {
     // Prepare
     const cache = cacheWith();
-    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
 
     // Act
     const other = await cache.read(APP + 1, ['alice'], [NICK], DEFAULT);
@@ -129,7 +131,7 @@ describe('DynamoProfileCache on dynalite', () => {
   it('hits only when every requested tag is cached (a subset hits, a superset misses)', async () => {
     // Prepare
     const cache = cacheWith();
-    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
 
     // Act
     const subset = await cache.read(APP, ['alice'], [NICK], DEFAULT);
@@ -145,7 +147,7 @@ describe('DynamoProfileCache on dynalite', () => {
     const cache = cacheWith();
 
     // Act
-    await cache.write(APP, [NICK, GENDER], [found('bob', { [NICK]: 'Bob' })]);
+    await cache.write(APP, [NICK, GENDER], [found('bob', { [NICK]: 'Bob' })], nowMs);
     const hits = await cache.read(APP, ['bob'], [GENDER, NICK], DEFAULT);
 
     // Assess
@@ -163,7 +165,7 @@ describe('DynamoProfileCache on dynalite', () => {
       const cache = cacheWith();
 
       // Act
-      await cache.write(APP, [LEVEL], [found('carol', { [LEVEL]: value })]);
+      await cache.write(APP, [LEVEL], [found('carol', { [LEVEL]: value })], nowMs);
       const hits = await cache.read(APP, ['carol'], [LEVEL], DEFAULT);
 
       // Assess
@@ -174,7 +176,7 @@ describe('DynamoProfileCache on dynalite', () => {
   it('expires a value once the TTL has passed, though DynamoDB still holds the item', async () => {
     // Prepare
     const cache = cacheWith();
-    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
 
     // Act
     nowMs = T0 + TTL_S * 1000 - 1;
@@ -192,7 +194,7 @@ describe('DynamoProfileCache on dynalite', () => {
     const cache = cacheWith();
 
     // Act
-    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
     const { Item } = await dynamo.documentClient.send(
       new GetCommand({ TableName: tableName, Key: { pk: profileKey(APP, 'alice') } }),
     );
@@ -204,7 +206,7 @@ describe('DynamoProfileCache on dynalite', () => {
   it('caches "account not found" like Tencent answers it, for the short TTL only', async () => {
     // Prepare
     const cache = cacheWith();
-    await cache.write(APP, [NICK], [notFound('ghost')]);
+    await cache.write(APP, [NICK], [notFound('ghost')], nowMs);
 
     // Act
     const fresh = await cache.read(APP, ['ghost'], [NICK, GENDER], DEFAULT);
@@ -219,11 +221,11 @@ describe('DynamoProfileCache on dynalite', () => {
   it('forgets "not found" once the account is answered, and the values of an account that vanished', async () => {
     // Prepare
     const cache = cacheWith();
-    await cache.write(APP, [NICK], [notFound('dave'), found('erin', { [NICK]: 'Erin' })]);
+    await cache.write(APP, [NICK], [notFound('dave'), found('erin', { [NICK]: 'Erin' })], nowMs);
 
     // Act
     nowMs += 1000;
-    await cache.write(APP, [NICK], [found('dave', { [NICK]: 'Dave' }), notFound('erin')]);
+    await cache.write(APP, [NICK], [found('dave', { [NICK]: 'Dave' }), notFound('erin')], nowMs);
     const hits = await cache.read(APP, ['dave', 'erin'], [NICK], DEFAULT);
 
     // Assess
@@ -241,7 +243,7 @@ describe('DynamoProfileCache on dynalite', () => {
     };
 
     // Act
-    await cache.write(APP, [NICK], [failed]);
+    await cache.write(APP, [NICK], [failed], nowMs);
     const hits = await cache.read(APP, ['frank'], [NICK], DEFAULT);
 
     // Assess
@@ -258,7 +260,7 @@ describe('DynamoProfileCache on dynalite', () => {
     it(hit ? 'hits' : 'misses (max-age only narrows the TTL)', async () => {
       // Prepare
       const cache = cacheWith();
-      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
       nowMs = T0 + ageSeconds * 1000;
 
       // Act
@@ -272,7 +274,7 @@ describe('DynamoProfileCache on dynalite', () => {
   it('narrows "not found" by max-age too', async () => {
     // Prepare
     const cache = cacheWith();
-    await cache.write(APP, [NICK], [notFound('ghost')]);
+    await cache.write(APP, [NICK], [notFound('ghost')], nowMs);
     nowMs = T0 + 20_000;
 
     // Act
@@ -289,7 +291,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
     // Act
     const hits = await cache.read(APP, ['alice'], [NICK], { mode: 'no-cache' });
-    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
 
     // Assess
     expect(hits.size).toBe(0);
@@ -299,9 +301,9 @@ describe('DynamoProfileCache on dynalite', () => {
   it('merges fresh tags into the item: each tag keeps its own freshness', async () => {
     // Prepare
     const cache = cacheWith();
-    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
     nowMs = T0 + 400_000;
-    await cache.write(APP, [GENDER], [found('alice', { [GENDER]: 'Gender_Type_Female' })]);
+    await cache.write(APP, [GENDER], [found('alice', { [GENDER]: 'Gender_Type_Female' })], nowMs);
 
     // Act
     nowMs = T0 + 500_000;
@@ -324,7 +326,7 @@ describe('DynamoProfileCache on dynalite', () => {
     const written = accounts
       .filter((_, i) => i % 5 !== 0)
       .map((account, i) => (i % 7 === 0 ? notFound(account) : found(account, { [NICK]: account })));
-    await cache.write(APP, [NICK], written);
+    await cache.write(APP, [NICK], written, nowMs);
 
     // Act
     const hits = await cache.read(APP, [...accounts, 'user-1', 'user-2'], [NICK], DEFAULT);
@@ -356,6 +358,7 @@ describe('DynamoProfileCache on dynalite', () => {
       APP,
       [NICK],
       accounts.map((account) => found(account, { [NICK]: account })),
+      nowMs,
     );
 
     // Act
@@ -388,7 +391,7 @@ describe('DynamoProfileCache on dynalite', () => {
         sleeps.push(ms);
       },
     });
-    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })]);
+    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
 
     // Act
     const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
@@ -410,7 +413,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
     // Act
     const hits = await cache.read(APP, ['alice', 'bob'], [NICK], DEFAULT);
-    await cache.write(APP, [NICK], items);
+    await cache.write(APP, [NICK], items, nowMs);
     down.client.destroy();
 
     // Assess
@@ -426,6 +429,7 @@ describe('DynamoProfileCache on dynalite', () => {
         APP,
         [NICK, GENDER],
         [found('alice', { [NICK]: 'Alice', [GENDER]: 'Gender_Type_Female' })],
+        nowMs,
       );
 
       // Act
@@ -443,7 +447,7 @@ describe('DynamoProfileCache on dynalite', () => {
     it('never overwrites a value fetched after the event', async () => {
       // Prepare
       const cache = cacheWith();
-      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice now' })]);
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice now' })], nowMs);
 
       // Act
       const applied = await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice before' }], T0 - 1);
@@ -472,7 +476,7 @@ describe('DynamoProfileCache on dynalite', () => {
     it('turns a cached "not found" into a found account when the event is newer', async () => {
       // Prepare
       const cache = cacheWith();
-      await cache.write(APP, [NICK], [notFound('newbie')]);
+      await cache.write(APP, [NICK], [notFound('newbie')], nowMs);
 
       // Act
       const applied = await cache.applyChanges(APP, 'newbie', [{ Tag: NICK, Value: 'Newbie' }], T0 + 500);
@@ -496,6 +500,235 @@ describe('DynamoProfileCache on dynalite', () => {
       // Assess
       await expect(outcome).rejects.toThrow();
       down.client.destroy();
+    });
+  });
+
+  describe('stamps: what was fetched before a change never replaces it', () => {
+    const storedItem = async (account: string) =>
+      (
+        await dynamo.documentClient.send(
+          new GetCommand({ TableName: tableName, Key: { pk: profileKey(APP, account) } }),
+        )
+      ).Item;
+
+    it("keeps a webhook's change that landed while a fetch was in flight, and stores the fetch's other tags", async () => {
+      // Prepare: cached a minute ago; a fetch starts at T0, the nickname changes at T0 + 400
+      const cache = cacheWith();
+      nowMs = T0 - 60_000;
+      await cache.write(
+        APP,
+        [NICK, GENDER],
+        [found('alice', { [NICK]: 'Alice', [GENDER]: 'Gender_Type_Female' })],
+        nowMs,
+      );
+      nowMs = T0 + 500;
+      const applied = await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice 2' }], T0 + 400);
+
+      // Act: Tencent's answer, from before the change, lands after the webhook
+      nowMs = T0 + 1000;
+      await cache.write(
+        APP,
+        [NICK, GENDER, LEVEL],
+        [found('alice', { [NICK]: 'Alice', [GENDER]: 'Gender_Type_Male', [LEVEL]: 3 })],
+        T0,
+      );
+      const hits = await cache.read(APP, ['alice'], [NICK, GENDER, LEVEL], DEFAULT);
+
+      // Assess
+      expect(applied).toBe(1);
+      expect(hits.get('alice')).toEqual(
+        found('alice', { [NICK]: 'Alice 2', [GENDER]: 'Gender_Type_Male', [LEVEL]: 3 }),
+      );
+      expect(errors).toEqual([]);
+    });
+
+    it("replaces a webhook's value with an answer fetched after the event", async () => {
+      // Prepare
+      const cache = cacheWith();
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], T0);
+      await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice 2' }], T0 + 400);
+
+      // Act
+      nowMs = T0 + 1000;
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice 3' })], T0 + 401);
+      const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+
+      // Assess
+      expect(hits.get('alice')).toEqual(found('alice', { [NICK]: 'Alice 3' }));
+    });
+
+    it('serves the newest stamp of each tag, whatever order fetches and webhook events land in', async () => {
+      const cache = cacheWith();
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uniqueArray(
+            fc.record({
+              stamp: fc.integer({ min: 1, max: 100_000 }),
+              source: fc.constantFrom('fetch', 'webhook'),
+            }),
+            { selector: (landing) => landing.stamp, minLength: 1, maxLength: 6 },
+          ),
+          async (landings) => {
+            // Prepare: a cached account; fetches answer both tags, events change the nickname only
+            run += 1;
+            const account = `racer${run}`;
+            nowMs = T0 + 200_000;
+            await cache.write(APP, [NICK, GENDER], [found(account, { [NICK]: 'n@0', [GENDER]: 'g@0' })], T0);
+            const fetchStamps = landings.filter((landing) => landing.source === 'fetch').map((l) => l.stamp);
+            const newestNick = Math.max(0, ...landings.map((landing) => landing.stamp));
+            const newestGender = Math.max(0, ...fetchStamps);
+
+            // Act: in array order, each stamped T0 + stamp
+            for (const { stamp, source } of landings) {
+              if (source === 'fetch')
+                await cache.write(
+                  APP,
+                  [NICK, GENDER],
+                  [found(account, { [NICK]: `n@${stamp}`, [GENDER]: `g@${stamp}` })],
+                  T0 + stamp,
+                );
+              else await cache.applyChanges(APP, account, [{ Tag: NICK, Value: `n@${stamp}` }], T0 + stamp);
+            }
+            const hits = await cache.read(APP, [account], [NICK, GENDER], DEFAULT);
+
+            // Assess
+            expect(hits.get(account)).toEqual(
+              found(account, { [NICK]: `n@${newestNick}`, [GENDER]: `g@${newestGender}` }),
+            );
+          },
+        ),
+        { numRuns: 40 },
+      );
+      expect(errors).toEqual([]);
+    });
+
+    it('counts freshness from the fetch start, not from when the answer was stored', async () => {
+      // Prepare: the answer lands 5 s after its call started
+      const cache = cacheWith();
+      nowMs = T0 + 5000;
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], T0);
+
+      // Act
+      const narrowed = await cache.read(APP, ['alice'], [NICK], { mode: 'max-age', maxAgeSeconds: 5 });
+      nowMs = T0 + TTL_S * 1000 - 1;
+      const lastFresh = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      nowMs = T0 + TTL_S * 1000;
+      const expired = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+
+      // Assess
+      expect(narrowed.has('alice')).toBe(false);
+      expect(lastFresh.has('alice')).toBe(true);
+      expect(expired.has('alice')).toBe(false);
+    });
+
+    it('keeps what a webhook (re)created after a 40003 was fetched, and hides what was cached before it', async () => {
+      // Prepare: cached a minute ago; a fetch at T0 finds no account; at T0 + 400 it has a nickname
+      const cache = cacheWith();
+      nowMs = T0 - 60_000;
+      await cache.write(
+        APP,
+        [NICK, GENDER],
+        [found('phoenix', { [NICK]: 'Old', [GENDER]: 'Gender_Type_Female' })],
+        nowMs,
+      );
+      nowMs = T0 + 500;
+      await cache.applyChanges(APP, 'phoenix', [{ Tag: NICK, Value: 'Reborn' }], T0 + 400);
+
+      // Act: the 40003 lands after the webhook
+      nowMs = T0 + 1000;
+      await cache.write(APP, [NICK, GENDER], [notFound('phoenix')], T0);
+      const nick = await cache.read(APP, ['phoenix'], [NICK], DEFAULT);
+      const withGender = await cache.read(APP, ['phoenix'], [NICK, GENDER], DEFAULT);
+
+      // Assess
+      expect(nick.get('phoenix')).toEqual(found('phoenix', { [NICK]: 'Reborn' }));
+      expect(withGender.has('phoenix')).toBe(false);
+    });
+
+    type Landing = { kind: 'values' | '40003'; fetchedAt: number };
+    describe.each<{ first: Landing; second: Landing; served: Landing['kind'] }>([
+      { first: { kind: 'values', fetchedAt: 0 }, second: { kind: '40003', fetchedAt: 100 }, served: '40003' },
+      { first: { kind: '40003', fetchedAt: 100 }, second: { kind: 'values', fetchedAt: 0 }, served: '40003' },
+      {
+        first: { kind: '40003', fetchedAt: 0 },
+        second: { kind: 'values', fetchedAt: 100 },
+        served: 'values',
+      },
+      {
+        first: { kind: 'values', fetchedAt: 100 },
+        second: { kind: '40003', fetchedAt: 0 },
+        served: 'values',
+      },
+      { first: { kind: '40003', fetchedAt: 100 }, second: { kind: '40003', fetchedAt: 0 }, served: '40003' },
+    ])(
+      '$first.kind fetched at +$first.fetchedAt ms, then $second.kind fetched at +$second.fetchedAt ms',
+      ({ first, second, served }) => {
+        it(`serves the later-fetched answer: ${served}`, async () => {
+          // Prepare
+          const cache = cacheWith();
+          const answer = (landing: Landing) =>
+            landing.kind === 'values' ? found('ivan', { [NICK]: 'Ivan' }) : notFound('ivan');
+          nowMs = T0 + 1000;
+
+          // Act
+          for (const landing of [first, second])
+            await cache.write(APP, [NICK], [answer(landing)], T0 + landing.fetchedAt);
+          const hits = await cache.read(APP, ['ivan'], [NICK], DEFAULT);
+
+          // Assess
+          expect(hits.get('ivan')).toEqual(answer({ kind: served, fetchedAt: 0 }));
+        });
+      },
+    );
+
+    describe.each<{ last: string; land: (cache: DynamoProfileCache) => Promise<void> }>([
+      {
+        last: 'values fetched before the event',
+        land: (cache) => cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], T0 + 100),
+      },
+      {
+        last: 'a 40003 fetched before the event',
+        land: (cache) => cache.write(APP, [NICK], [notFound('alice')], T0 + 100),
+      },
+    ])('when $last land last', ({ land }) => {
+      it("keeps the item at least until the webhook's tag expires", async () => {
+        // Prepare
+        const cache = cacheWith();
+        await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], T0);
+        nowMs = T0 + 500;
+        await cache.applyChanges(APP, 'alice', [{ Tag: GENDER, Value: 'Gender_Type_Female' }], T0 + 400);
+
+        // Act
+        nowMs = T0 + 1000;
+        await land(cache);
+        const item = await storedItem('alice');
+
+        // Assess
+        expect(item?.expiresAt).toBeGreaterThanOrEqual((T0 + 400 + TTL_S * 1000) / 1000);
+      });
+    });
+
+    it("keeps every expression of a 100-tag write within DynamoDB's 4 KB limit, and stores every tag", async () => {
+      // Prepare
+      const { clients, seen } = observedClients();
+      const cache = cacheWith({ client: clients.documentClient });
+      const tags = Array.from({ length: 100 }, (_, i) => `Tag_Profile_Custom_Field${i}`);
+      const profile = Object.fromEntries(tags.map((tag, i) => [tag, i]));
+
+      // Act
+      await cache.write(APP, tags, [found('wide', profile)], T0);
+      const hits = await cache.read(APP, ['wide'], tags, DEFAULT);
+
+      // Assess
+      const expressions = seen
+        .filter((command) => command.name === 'UpdateItemCommand')
+        .flatMap((command) => [command.input.UpdateExpression, command.input.ConditionExpression]);
+      expect(expressions.length).toBeGreaterThan(0);
+      for (const expression of expressions)
+        expect(Buffer.byteLength(String(expression))).toBeLessThanOrEqual(4096);
+      expect(hits.get('wide')).toEqual(found('wide', profile));
+      expect(errors).toEqual([]);
     });
   });
 });
