@@ -61,7 +61,7 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
  * deletes or table-level calls. A webhook only updates the profile items it changes.
  */
 export const TABLE_ACTIONS = {
-  cacheAndLimiter: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  cacheAndLimiter: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
   callback: ['dynamodb:UpdateItem'],
 } as const;
 

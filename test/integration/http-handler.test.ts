@@ -214,6 +214,7 @@ describe('serving', () => {
       TEST_CREDENTIALS.sdkAppId,
       [NICK],
       [found('dave', [{ Tag: NICK, Value: 'Old Dave' }])],
+      Date.now() - 120_000,
     );
     const body = { To_Account: ['dave'], TagList: [NICK] };
 
