@@ -6,18 +6,7 @@ import {
   planWindow,
   windowBudget,
 } from '../../../shared/ratelimit/window-budget.ts';
-
-/** The most arrivals in any half-open interval of 1000 ms, as the emulator counts them. */
-const busiestSecond = (arrivals: readonly number[]): number => {
-  const sorted = [...arrivals].sort((a, b) => a - b);
-  let busiest = 0;
-  let end = 0;
-  for (let start = 0; start < sorted.length; start += 1) {
-    while (end < sorted.length && (sorted[end] as number) < (sorted[start] as number) + 1000) end += 1;
-    busiest = Math.max(busiest, end - start);
-  }
-  return busiest;
-};
+import { busiestSecond } from '../../support/sliding-second.ts';
 
 /** Where a window's grants land: as early or as late as the model allows, or anywhere between. */
 const placement = fc.oneof(fc.constant(0), fc.constant(1), fc.double({ min: 0, max: 1, noNaN: true }));
