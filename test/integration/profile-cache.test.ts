@@ -1,8 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   type CacheOperation,
   DynamoProfileCache,
@@ -14,13 +12,12 @@ import type { DynamoDbClients } from '../../shared/dynamodb-client.ts';
 import type { CachePolicy } from '../../shared/portrait/ports.ts';
 import type { ProfileValue, UserProfileItem } from '../../shared/tencent/portrait-types.ts';
 import {
-  createTestTable,
+  dynaliteTablePerTest,
   interceptCommands,
   loopbackClients,
-  type RunningDynalite,
   type SeenCommand,
-  startDynalite,
 } from '../support/dynalite.ts';
+import { closedLoopbackOrigin } from '../support/loopback-http.ts';
 
 const APP = 1_400_000_001;
 const NICK = 'Tag_Profile_IM_Nick';
@@ -45,24 +42,15 @@ const notFound = (account: string): UserProfileItem => ({
   ResultInfo: 'Err_Profile_PortraitGet_Account_Not_Exist',
 });
 
-const closedEndpoint = async (): Promise<string> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-};
-
 describe('DynamoProfileCache on dynalite', () => {
-  let dynamo: RunningDynalite;
-  let tableName: string;
+  const table = dynaliteTablePerTest();
   let nowMs: number;
   let errors: Array<{ operation: CacheOperation; error: unknown }>;
 
   const cacheWith = (overrides: Partial<ProfileCacheOptions> = {}) =>
     new DynamoProfileCache({
-      client: dynamo.documentClient,
-      tableName,
+      client: table.dynamo.documentClient,
+      tableName: table.tableName,
       cacheTtlSeconds: TTL_S,
       negativeCacheTtlSeconds: NEGATIVE_TTL_S,
       now: () => nowMs,
@@ -75,7 +63,7 @@ describe('DynamoProfileCache on dynalite', () => {
   const observedClients = (
     alter: (command: SeenCommand, output: Record<string, unknown>) => Record<string, unknown> = (_, o) => o,
   ): { clients: DynamoDbClients; seen: SeenCommand[] } => {
-    const clients = dynamo.newClients();
+    const clients = table.dynamo.newClients();
     const seen: SeenCommand[] = [];
     interceptCommands(clients, async (command, proceed) => {
       seen.push(command);
@@ -84,14 +72,7 @@ describe('DynamoProfileCache on dynalite', () => {
     return { clients, seen };
   };
 
-  beforeAll(async () => {
-    dynamo = await startDynalite();
-  });
-  afterAll(async () => {
-    await dynamo.close();
-  });
-  beforeEach(async () => {
-    tableName = await createTestTable(dynamo.client);
+  beforeEach(() => {
     nowMs = T0;
     errors = [];
   });
@@ -195,8 +176,8 @@ describe('DynamoProfileCache on dynalite', () => {
 
     // Act
     await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
-    const { Item } = await dynamo.documentClient.send(
-      new GetCommand({ TableName: tableName, Key: { pk: profileKey(APP, 'alice') } }),
+    const { Item } = await table.dynamo.documentClient.send(
+      new GetCommand({ TableName: table.tableName, Key: { pk: profileKey(APP, 'alice') } }),
     );
 
     // Assess
@@ -344,12 +325,12 @@ describe('DynamoProfileCache on dynalite', () => {
     const { clients, seen } = observedClients((command, output) => {
       if (command.name !== 'BatchGetItemCommand' || unprocessedOnce) return output;
       unprocessedOnce = true;
-      const items = (output.Responses as Record<string, Array<{ pk: string }>>)[tableName] ?? [];
+      const items = (output.Responses as Record<string, Array<{ pk: string }>>)[table.tableName] ?? [];
       const left = items.slice(0, Math.ceil(items.length / 2));
       return {
         ...output,
-        Responses: { [tableName]: items.slice(left.length) },
-        UnprocessedKeys: { [tableName]: { Keys: left.map((item) => ({ pk: item.pk })) } },
+        Responses: { [table.tableName]: items.slice(left.length) },
+        UnprocessedKeys: { [table.tableName]: { Keys: left.map((item) => ({ pk: item.pk })) } },
       };
     });
     const cache = cacheWith({ client: clients.documentClient });
@@ -376,9 +357,9 @@ describe('DynamoProfileCache on dynalite', () => {
       command.name === 'BatchGetItemCommand'
         ? {
             ...output,
-            Responses: { [tableName]: [] },
+            Responses: { [table.tableName]: [] },
             UnprocessedKeys: {
-              [tableName]: (command.input.RequestItems as Record<string, unknown>)[tableName],
+              [table.tableName]: (command.input.RequestItems as Record<string, unknown>)[table.tableName],
             },
           }
         : output,
@@ -407,7 +388,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
   it('with DynamoDB unreachable: reads as all misses and drops the write, never throwing', async () => {
     // Prepare
-    const down = loopbackClients(await closedEndpoint());
+    const down = loopbackClients(await closedLoopbackOrigin());
     const cache = cacheWith({ client: down.documentClient });
     const items = Array.from({ length: 60 }, (_, i) => found(`user-${i}`, { [NICK]: 'x' }));
 
@@ -464,8 +445,8 @@ describe('DynamoProfileCache on dynalite', () => {
 
       // Act
       const applied = await cache.applyChanges(APP, 'stranger', [{ Tag: NICK, Value: 'S' }], T0);
-      const { Item } = await dynamo.documentClient.send(
-        new GetCommand({ TableName: tableName, Key: { pk: profileKey(APP, 'stranger') } }),
+      const { Item } = await table.dynamo.documentClient.send(
+        new GetCommand({ TableName: table.tableName, Key: { pk: profileKey(APP, 'stranger') } }),
       );
 
       // Assess
@@ -491,7 +472,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
     it('throws when DynamoDB is unreachable, for the webhook to report', async () => {
       // Prepare
-      const down = loopbackClients(await closedEndpoint());
+      const down = loopbackClients(await closedLoopbackOrigin());
       const cache = cacheWith({ client: down.documentClient });
 
       // Act
@@ -506,8 +487,8 @@ describe('DynamoProfileCache on dynalite', () => {
   describe('stamps: what was fetched before a change never replaces it', () => {
     const storedItem = async (account: string) =>
       (
-        await dynamo.documentClient.send(
-          new GetCommand({ TableName: tableName, Key: { pk: profileKey(APP, account) } }),
+        await table.dynamo.documentClient.send(
+          new GetCommand({ TableName: table.tableName, Key: { pk: profileKey(APP, account) } }),
         )
       ).Item;
 

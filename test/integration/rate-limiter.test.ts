@@ -1,6 +1,4 @@
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SlotGrant } from '../../shared/portrait/ports.ts';
 import {
   DynamoRateLimiter,
@@ -10,12 +8,12 @@ import {
 } from '../../shared/ratelimit/dynamo-rate-limiter.ts';
 import { DEFAULT_MARGIN_MS, DEFAULT_MARGIN_PARTS } from '../../shared/ratelimit/window-budget.ts';
 import {
-  createTestTable,
+  dynaliteTablePerTest,
   interceptCommands,
   loopbackClients,
   type RunningDynalite,
-  startDynalite,
 } from '../support/dynalite.ts';
+import { closedLoopbackOrigin } from '../support/loopback-http.ts';
 import { busiestSecond } from '../support/sliding-second.ts';
 
 const APP = 1_400_000_002;
@@ -118,30 +116,16 @@ const virtualTime = (start: number) => {
   };
 };
 
-const closedEndpoint = async (): Promise<string> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-};
-
 describe('DynamoRateLimiter on dynalite', () => {
-  let dynamo: RunningDynalite;
-  let tableName: string;
+  const table = dynaliteTablePerTest();
 
   const limiterWith = (options: Partial<RateLimiterOptions>) =>
-    new DynamoRateLimiter({ client: dynamo.documentClient, tableName, ceilingPerSecond: 200, ...options });
-
-  beforeAll(async () => {
-    dynamo = await startDynalite();
-  });
-  afterAll(async () => {
-    await dynamo.close();
-  });
-  beforeEach(async () => {
-    tableName = await createTestTable(dynamo.client);
-  });
+    new DynamoRateLimiter({
+      client: table.dynamo.documentClient,
+      tableName: table.tableName,
+      ceilingPerSecond: 200,
+      ...options,
+    });
 
   describe('one window at a time (manual clocks)', () => {
     it('grants up to the window budget, then the rest in the next window once the clock gets there', async () => {
@@ -164,7 +148,7 @@ describe('DynamoRateLimiter on dynalite', () => {
     it('remembers a full window: no further writes to it, and no slot before the deadline', async () => {
       // Prepare
       const clock = manualClock(EDGE + 1);
-      const { clients, writes } = recordedClients(dynamo);
+      const { clients, writes } = recordedClients(table.dynamo);
       const limiter = limiterWith({ client: clients.documentClient, now: clock.now, sleep: clock.sleep });
       const { budgetPerWindow: b, windowMs: w } = limiter.budget;
       await limiter.acquire(APP, b, EDGE + 10_000);
@@ -187,7 +171,7 @@ describe('DynamoRateLimiter on dynalite', () => {
       // Prepare
       const clock = manualClock(EDGE + 5);
       const other = limiterWith({ now: clock.now, sleep: clock.sleep });
-      const { clients, writes } = recordedClients(dynamo);
+      const { clients, writes } = recordedClients(table.dynamo);
       const limiter = limiterWith({ client: clients.documentClient, now: clock.now, sleep: clock.sleep });
       const { budgetPerWindow: b, windowMs: w } = limiter.budget;
       await other.acquire(APP, b - 1, EDGE + 10_000);
@@ -236,7 +220,7 @@ describe('DynamoRateLimiter on dynalite', () => {
         async () => {
           // Prepare
           const clock = manualClock(EDGE + 45);
-          const { clients, writes } = recordedClients(dynamo);
+          const { clients, writes } = recordedClients(table.dynamo);
           const limiter = limiterWith({ client: clients.documentClient, now: clock.now, sleep: clock.sleep });
           const { windowMs: w } = limiter.budget;
           let slowOnce = true;
@@ -276,7 +260,7 @@ describe('DynamoRateLimiter on dynalite', () => {
 
     it('fails closed when DynamoDB is unreachable, and reports it', async () => {
       // Prepare
-      const down = loopbackClients(await closedEndpoint());
+      const down = loopbackClients(await closedLoopbackOrigin());
       const errors: unknown[] = [];
       const limiter = limiterWith({ client: down.documentClient, onError: (error) => errors.push(error) });
 
@@ -307,10 +291,10 @@ describe('DynamoRateLimiter on dynalite', () => {
   ) =>
     Array.from({ length: count }, (_, i) => {
       const offset = -MAX_SKEW_MS / 2 + (MAX_SKEW_MS * i) / (count - 1);
-      const { clients, writes } = recordedClients(dynamo);
+      const { clients, writes } = recordedClients(table.dynamo);
       const limiter = new DynamoRateLimiter({
         client: clients.documentClient,
-        tableName,
+        tableName: table.tableName,
         ceilingPerSecond: ceiling,
         now: () => clock() + offset,
         ...options,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createDynamoDbClients, type DynamoDbClients } from '../../shared/dynamodb-client.ts';
 import { ensureTable } from '../../shared/table-definition.ts';
 import { LOOPBACK_AWS_CREDENTIALS, LOOPBACK_AWS_REGION } from './aws-endpoints.ts';
@@ -52,6 +53,41 @@ export async function createTestTable(client: DynamoDBClient): Promise<string> {
   const tableName = `test-${randomUUID()}`;
   await ensureTable(client, tableName);
   return tableName;
+}
+
+/** The dynalite of a block of tests and the table of the test running now. */
+export interface DynaliteTable {
+  readonly dynamo: RunningDynalite;
+  readonly tableName: string;
+}
+
+/**
+ * Registers hooks in the calling `describe` block (or file): one dynalite for all of its tests and
+ * a fresh table before each, so no test sees another's items. Read the fields in hooks and tests.
+ */
+export function dynaliteTablePerTest(): DynaliteTable {
+  let dynamo: RunningDynalite | undefined;
+  let tableName: string | undefined;
+  const table: DynaliteTable = {
+    get dynamo() {
+      if (dynamo === undefined) throw new Error('dynalite starts in beforeAll: read it in a hook or test');
+      return dynamo;
+    },
+    get tableName() {
+      if (tableName === undefined) throw new Error('the table is made in beforeEach: read it in a test');
+      return tableName;
+    },
+  };
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+  });
+  afterAll(async () => {
+    await dynamo?.close();
+  });
+  beforeEach(async () => {
+    tableName = await createTestTable(table.dynamo.client);
+  });
+  return table;
 }
 
 /** One DynamoDB call as a test sees it: plain JavaScript values (document form). */
