@@ -1,49 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_CUSTOM_TAGS, DEMO_PROFILES, demoAccountName } from '../../infra/local/demo-profiles.ts';
+import { demoAccountName } from '../../infra/local/demo-profiles.ts';
 import type { TencentEmulator } from '../../infra/local/emulator.ts';
-import type {
-  PortraitGetResponse,
-  ProfileItem,
-  UserProfileItem,
-} from '../../shared/tencent/portrait-types.ts';
+import type { PortraitGetResponse } from '../../shared/tencent/portrait-types.ts';
 import { createTestTable, type RunningDynalite, startDynalite } from '../support/dynalite.ts';
 import { startTestEmulator, TEST_CREDENTIALS } from '../support/emulator-factory.ts';
 import { type GatewayProcess, startGatewayProcess } from '../support/gateway-process.ts';
+import { DEMO_AND_DOC_ACCOUNTS, DOC_EXAMPLES, foundItem } from '../support/tencent-doc-examples.ts';
 
 const PORTRAIT_GET = '/v4/profile/portrait_get';
-
-/** The accounts of Tencent's documentation examples (reference/tencent-im.md §2), beside the demo app's. */
-const DOC_PROFILES: Record<string, ProfileItem[]> = {
-  id1: [
-    { Tag: 'Tag_Profile_IM_Nick', Value: 'NickNameTest1' },
-    { Tag: 'Tag_Profile_IM_Gender', Value: 'Gender_Type_Male' },
-    { Tag: 'Tag_Profile_IM_BirthDay', Value: 20190419 },
-    { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom1' },
-  ],
-  id2: [
-    { Tag: 'Tag_Profile_IM_Nick', Value: 'NickNameTest2' },
-    { Tag: 'Tag_Profile_IM_Gender', Value: 'Gender_Type_Female' },
-    { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom2' },
-  ],
-  id3: [{ Tag: 'Tag_Profile_IM_Nick', Value: 'NickNameTest3' }],
-  id4: [{ Tag: 'Tag_Profile_IM_Nick', Value: 'NickNameTest4' }],
-};
-
-const nick = (n: number): ProfileItem => ({ Tag: 'Tag_Profile_IM_Nick', Value: `NickNameTest${n}` });
-const found = (account: string, items: ProfileItem[]): UserProfileItem => ({
-  To_Account: account,
-  ResultCode: 0,
-  ResultInfo: '',
-  ProfileItem: items,
-});
-const ok = (items: UserProfileItem[], failed?: string[]): PortraitGetResponse => ({
-  UserProfileItem: items,
-  ...(failed && { Fail_Account: failed }),
-  ActionStatus: 'OK',
-  ErrorCode: 0,
-  ErrorInfo: '',
-  ErrorDisplay: '',
-});
 
 export interface Reply {
   status: number;
@@ -82,10 +46,7 @@ export interface World {
 
 /** Starts the emulator (demo profiles and the documentation's id1…id4) and dynalite with a fresh table. */
 export async function startWorld(): Promise<World> {
-  const emulator = await startTestEmulator({
-    profiles: { ...DEMO_PROFILES, ...DOC_PROFILES },
-    customTags: [...DEMO_CUSTOM_TAGS, 'Tag_Profile_Custom_Test', 'Tag_Profile_Custom_Unset'],
-  });
+  const emulator = await startTestEmulator(DEMO_AND_DOC_ACCOUNTS);
   const dynalite = await startDynalite();
   const tableName = await createTestTable(dynalite.client);
   return {
@@ -135,88 +96,16 @@ export function describePortraitGet(label: string, args: () => string[]): void {
     });
 
     describe("the examples of Tencent's documentation, in its request and reply shape", () => {
-      it('one tag of one user', async () => {
-        // Act
-        const reply = await post(gateway.url, { To_Account: ['id1'], TagList: ['Tag_Profile_IM_Nick'] });
-
-        // Assess
-        expect(reply.status).toBe(200);
-        expect(reply.body).toEqual(ok([found('id1', [nick(1)])]));
-      });
-
-      it('many tags of one user, integers as numbers and unset tags left out', async () => {
-        // Act
-        const reply = await post(gateway.url, {
-          To_Account: ['id1'],
-          TagList: [
-            'Tag_Profile_IM_Nick',
-            'Tag_Profile_IM_BirthDay',
-            'Tag_Profile_Custom_Test',
-            'Tag_Profile_Custom_Unset',
-          ],
-        });
-
-        // Assess
-        expect(reply.status).toBe(200);
-        expect(reply.body).toEqual(
-          ok([
-            found('id1', [
-              nick(1),
-              { Tag: 'Tag_Profile_IM_BirthDay', Value: 20190419 },
-              { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom1' },
-            ]),
-          ]),
-        );
-      });
-
-      it('one tag of many users, in request order', async () => {
-        // Act
-        const reply = await post(gateway.url, {
-          To_Account: ['id3', 'id1', 'id2'],
-          TagList: ['Tag_Profile_IM_Nick'],
-        });
-
-        // Assess
-        expect(reply.status).toBe(200);
-        expect(reply.body).toEqual(
-          ok([found('id3', [nick(3)]), found('id1', [nick(1)]), found('id2', [nick(2)])]),
-        );
-      });
-
-      it('many tags of many users, one failing, as an OK reply with Fail_Account', async () => {
+      it.each(DOC_EXAMPLES)('$name', async ({ request, faults, reply: documented }) => {
         // Prepare
-        world.emulator.setFaults({ failAccounts: { id4: 40006 } });
+        if (faults) world.emulator.setFaults(faults);
 
         // Act
-        const reply = await post(gateway.url, {
-          To_Account: ['id1', 'id2', 'id4'],
-          TagList: ['Tag_Profile_IM_Nick', 'Tag_Profile_IM_Gender', 'Tag_Profile_Custom_Test'],
-        });
+        const reply = await post(gateway.url, request);
 
         // Assess
         expect(reply.status).toBe(200);
-        expect(reply.body).toEqual(
-          ok(
-            [
-              found('id1', [
-                nick(1),
-                { Tag: 'Tag_Profile_IM_Gender', Value: 'Gender_Type_Male' },
-                { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom1' },
-              ]),
-              found('id2', [
-                nick(2),
-                { Tag: 'Tag_Profile_IM_Gender', Value: 'Gender_Type_Female' },
-                { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom2' },
-              ]),
-              {
-                To_Account: 'id4',
-                ResultCode: 40006,
-                ResultInfo: 'Err_Profile_PortraitGet_Read_Custom_Data_Fail',
-              },
-            ],
-            ['id4'],
-          ),
-        );
+        expect(reply.body).toEqual(documented);
       });
     });
 
@@ -262,7 +151,7 @@ export function describePortraitGet(label: string, args: () => string[]): void {
       expect(reply.status).toBe(200);
       expect(reply.body).toMatchObject({ ActionStatus: 'OK', ErrorCode: 0, Fail_Account: ['nobody'] });
       expect(reply.body.UserProfileItem).toEqual([
-        found('alice', [{ Tag: 'Tag_Profile_IM_Nick', Value: 'Alice' }]),
+        foundItem('alice', [{ Tag: 'Tag_Profile_IM_Nick', Value: 'Alice' }]),
         { To_Account: 'nobody', ResultCode: 40003, ResultInfo: expect.any(String) },
       ]);
     });

@@ -4,53 +4,16 @@ import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
 import type { Gateway } from '../../shared/gateway.ts';
 import { MAX_BODY_BYTES } from '../../shared/http/body-size-limit.ts';
 import { createPortraitHttpHandler } from '../../shared/http/portrait-http-handler.ts';
-import type {
-  PortraitGetResponse,
-  ProfileItem,
-  UserProfileItem,
-} from '../../shared/tencent/portrait-types.ts';
+import type { PortraitGetResponse } from '../../shared/tencent/portrait-types.ts';
 import { CapturedOutput } from '../support/captured-output.ts';
 import { TEST_CREDENTIALS } from '../support/emulator-factory.ts';
 import { GatewayHarness, secretJson, TEST_SECRET_ID } from '../support/gateway-harness.ts';
 import { apiGatewayEvent, type HttpEventInput, lambdaContext } from '../support/lambda-events.ts';
+import { DEMO_AND_DOC_ACCOUNTS, DOC_EXAMPLES, foundItem } from '../support/tencent-doc-examples.ts';
 
 const NICK = 'Tag_Profile_IM_Nick';
 const GENDER = 'Tag_Profile_IM_Gender';
-const BIRTHDAY = 'Tag_Profile_IM_BirthDay';
 const TEAM = 'Tag_Profile_Custom_Team';
-
-/** Profiles in the spirit of the examples of Tencent's portrait_get page. */
-const DOC_PROFILES: Record<string, ProfileItem[]> = {
-  id1: [
-    { Tag: NICK, Value: 'NickNameTest1' },
-    { Tag: GENDER, Value: 'Gender_Type_Male' },
-    { Tag: BIRTHDAY, Value: 20190419 },
-    { Tag: TEAM, Value: 'Custom1' },
-  ],
-  id2: [
-    { Tag: NICK, Value: 'NickNameTest2' },
-    { Tag: GENDER, Value: 'Gender_Type_Female' },
-    { Tag: TEAM, Value: 'Custom2' },
-  ],
-  id3: [{ Tag: NICK, Value: 'NickNameTest3' }],
-  id4: [{ Tag: NICK, Value: 'NickNameTest4' }],
-};
-
-const ok = (items: UserProfileItem[], failed?: string[]): PortraitGetResponse => ({
-  UserProfileItem: items,
-  ...(failed && { Fail_Account: failed }),
-  ActionStatus: 'OK',
-  ErrorCode: 0,
-  ErrorInfo: '',
-  ErrorDisplay: '',
-});
-const found = (account: string, items: ProfileItem[]): UserProfileItem => ({
-  To_Account: account,
-  ProfileItem: items,
-  ResultCode: 0,
-  ResultInfo: '',
-});
-const nick = (n: number): ProfileItem => ({ Tag: NICK, Value: `NickNameTest${n}` });
 
 interface Reply {
   statusCode: number;
@@ -88,8 +51,7 @@ let handler: Handler;
 const output = new CapturedOutput();
 
 beforeAll(async () => {
-  harness = await GatewayHarness.start();
-  for (const [account, items] of Object.entries(DOC_PROFILES)) harness.emulator.setProfile(account, items);
+  harness = await GatewayHarness.start(DEMO_AND_DOC_ACCOUNTS);
   gateway = harness.gateway();
   handler = createPortraitHttpHandler(gateway);
   output.start();
@@ -106,52 +68,26 @@ afterAll(async () => {
 });
 
 describe("the examples of Tencent's documentation, through the HTTP handler", () => {
-  it('one tag of one user', async () => {
-    const reply = await invoke(handler, { body: { To_Account: ['id1'], TagList: [NICK] } });
+  describe.each(DOC_EXAMPLES)('$name', ({ request, faults, reply: documented }) => {
+    it('is answered 200 with the documented reply', async () => {
+      if (faults) harness.emulator.setFaults(faults);
 
-    expect(reply.statusCode).toBe(200);
-    expect(reply.body).toEqual(ok([found('id1', [nick(1)])]));
-  });
+      const reply = await invoke(handler, { body: request });
 
-  it('many tags of one user, integers as numbers and unset tags left out', async () => {
-    const reply = await invoke(handler, { body: { To_Account: ['id2'], TagList: [NICK, BIRTHDAY, TEAM] } });
-
-    expect(reply.statusCode).toBe(200);
-    expect(reply.body).toEqual(ok([found('id2', [nick(2), { Tag: TEAM, Value: 'Custom2' }])]));
-  });
-
-  it('one tag of many users, in request order, duplicates answered once', async () => {
-    const reply = await invoke(handler, {
-      body: { To_Account: ['id3', 'id1', 'id2', 'id3'], TagList: [NICK] },
+      expect(reply.statusCode).toBe(200);
+      expect(reply.body).toEqual(documented);
     });
 
-    expect(reply.statusCode).toBe(200);
-    expect(reply.body).toEqual(
-      ok([found('id3', [nick(3)]), found('id1', [nick(1)]), found('id2', [nick(2)])]),
-    );
-  });
+    it('with every account asked twice, still answers each once, where first asked', async () => {
+      if (faults) harness.emulator.setFaults(faults);
 
-  it('many tags of many users, one failing: 200 with Fail_Account', async () => {
-    harness.emulator.setFaults({ failAccounts: { id4: 40006 } });
+      const reply = await invoke(handler, {
+        body: { ...request, To_Account: [...request.To_Account, ...request.To_Account] },
+      });
 
-    const reply = await invoke(handler, {
-      body: { To_Account: ['id1', 'id4'], TagList: [NICK, GENDER, BIRTHDAY] },
+      expect(reply.statusCode).toBe(200);
+      expect(reply.body).toEqual(documented);
     });
-
-    expect(reply.statusCode).toBe(200);
-    expect(reply.body).toEqual(
-      ok(
-        [
-          found('id1', [
-            nick(1),
-            { Tag: GENDER, Value: 'Gender_Type_Male' },
-            { Tag: BIRTHDAY, Value: 20190419 },
-          ]),
-          { To_Account: 'id4', ResultCode: 40006, ResultInfo: expect.any(String) },
-        ],
-        ['id4'],
-      ),
-    );
   });
 });
 
@@ -213,7 +149,7 @@ describe('serving', () => {
     await twoMinutesAgo.write(
       TEST_CREDENTIALS.sdkAppId,
       [NICK],
-      [found('dave', [{ Tag: NICK, Value: 'Old Dave' }])],
+      [foundItem('dave', [{ Tag: NICK, Value: 'Old Dave' }])],
       Date.now() - 120_000,
     );
     const body = { To_Account: ['dave'], TagList: [NICK] };

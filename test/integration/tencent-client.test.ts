@@ -9,16 +9,20 @@ import {
   TencentProtocolError,
   TencentTransportError,
 } from '../../shared/tencent/errors.ts';
-import type {
-  PortraitGetResponse,
-  ProfileItem,
-  UserProfileItem,
-} from '../../shared/tencent/portrait-types.ts';
+import type { PortraitGetResponse } from '../../shared/tencent/portrait-types.ts';
 import { closeSharedPools, TencentClient } from '../../shared/tencent/tencent-client.ts';
 import { verifyUserSig } from '../../shared/tencent/usersig.ts';
 import { UserSigSigner } from '../../shared/tencent/usersig-signer.ts';
 import { closedLoopbackOrigin, type LoopbackServer, startLoopbackServer } from '../support/loopback-http.ts';
 import { RotatingCredentials, testCredentials } from '../support/tencent-credentials.ts';
+import {
+  DOC_CUSTOM_TAGS,
+  DOC_EXAMPLES,
+  DOC_PROFILES,
+  docNick,
+  foundItem,
+  okReply,
+} from '../support/tencent-doc-examples.ts';
 
 const credentials = testCredentials();
 const clientFor = (origins: string[]) =>
@@ -172,39 +176,6 @@ describe('TencentClient over plain loopback servers', () => {
 
 const APP = testCredentials({ identifier: 'portrait-admin', secretKey: 'integration-secret-key-7f3a9c1e5b' });
 
-/** Profiles in the spirit of the examples of Tencent's portrait_get page. */
-const PROFILES: Record<string, ProfileItem[]> = {
-  id1: [
-    { Tag: 'Tag_Profile_IM_Nick', Value: 'NickNameTest1' },
-    { Tag: 'Tag_Profile_IM_Gender', Value: 'Gender_Type_Male' },
-    { Tag: 'Tag_Profile_IM_BirthDay', Value: 20190419 },
-    { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom1' },
-  ],
-  id2: [
-    { Tag: 'Tag_Profile_IM_Nick', Value: 'NickNameTest2' },
-    { Tag: 'Tag_Profile_IM_Gender', Value: 'Gender_Type_Female' },
-    { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom2' },
-  ],
-  id3: [{ Tag: 'Tag_Profile_IM_Nick', Value: 'NickNameTest3' }],
-  id4: [{ Tag: 'Tag_Profile_IM_Nick', Value: 'NickNameTest4' }],
-};
-
-const ok = (items: UserProfileItem[], failed?: string[]): PortraitGetResponse => ({
-  UserProfileItem: items,
-  ...(failed && { Fail_Account: failed }),
-  ActionStatus: 'OK',
-  ErrorCode: 0,
-  ErrorInfo: '',
-  ErrorDisplay: '',
-});
-const found = (account: string, items: ProfileItem[]): UserProfileItem => ({
-  To_Account: account,
-  ProfileItem: items,
-  ResultCode: 0,
-  ResultInfo: '',
-});
-const nick = (n: number): ProfileItem => ({ Tag: 'Tag_Profile_IM_Nick', Value: `NickNameTest${n}` });
-
 /** How a client is built for one test: its clock, credential source, timeouts and origins. */
 interface ClientSetup {
   now?: () => number;
@@ -236,8 +207,8 @@ describe('TencentClient against the Tencent IM emulator', () => {
       sdkAppId: APP.sdkAppId,
       adminIdentifier: APP.identifier,
       secretKey: APP.secretKey,
-      profiles: PROFILES,
-      customTags: ['Tag_Profile_Custom_Test', 'Tag_Profile_Custom_Unset'],
+      profiles: DOC_PROFILES,
+      customTags: [...DOC_CUSTOM_TAGS],
     });
   });
   afterEach(() => {
@@ -251,80 +222,18 @@ describe('TencentClient against the Tencent IM emulator', () => {
   });
 
   describe("the examples of Tencent's documentation", () => {
-    it('one tag of one user', async () => {
-      // Act
-      const reply = await setUp().client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']);
-
-      // Assess
-      expect(reply).toEqual(ok([found('id1', [nick(1)])]));
-      expect(emulator.calls).toEqual([{ at: expect.any(Number), accounts: 1, outcome: 0 }]);
-    });
-
-    it('many tags of one user, integers as numbers and unset tags left out', async () => {
-      // Act
-      const reply = await setUp().client.portraitGet(
-        ['id1'],
-        [
-          'Tag_Profile_IM_Nick',
-          'Tag_Profile_IM_BirthDay',
-          'Tag_Profile_Custom_Test',
-          'Tag_Profile_Custom_Unset',
-        ],
-      );
-
-      // Assess
-      expect(reply).toEqual(
-        ok([
-          found('id1', [
-            nick(1),
-            { Tag: 'Tag_Profile_IM_BirthDay', Value: 20190419 },
-            { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom1' },
-          ]),
-        ]),
-      );
-    });
-
-    it('one tag of many users, in request order', async () => {
-      // Act
-      const reply = await setUp().client.portraitGet(['id3', 'id1', 'id2'], ['Tag_Profile_IM_Nick']);
-
-      // Assess
-      expect(reply).toEqual(ok([found('id3', [nick(3)]), found('id1', [nick(1)]), found('id2', [nick(2)])]));
-    });
-
-    it('many tags of many users, one of them failing, as an OK reply with Fail_Account', async () => {
+    it.each(DOC_EXAMPLES)('$name', async ({ request, faults, reply: documented }) => {
       // Prepare
-      emulator.setFaults({ failAccounts: { id4: 40006 } });
+      if (faults) emulator.setFaults(faults);
 
       // Act
-      const reply = await setUp().client.portraitGet(
-        ['id1', 'id2', 'id4'],
-        ['Tag_Profile_IM_Nick', 'Tag_Profile_IM_Gender', 'Tag_Profile_Custom_Test'],
-      );
+      const reply = await setUp().client.portraitGet(request.To_Account, request.TagList);
 
       // Assess
-      expect(reply).toEqual(
-        ok(
-          [
-            found('id1', [
-              nick(1),
-              { Tag: 'Tag_Profile_IM_Gender', Value: 'Gender_Type_Male' },
-              { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom1' },
-            ]),
-            found('id2', [
-              nick(2),
-              { Tag: 'Tag_Profile_IM_Gender', Value: 'Gender_Type_Female' },
-              { Tag: 'Tag_Profile_Custom_Test', Value: 'Custom2' },
-            ]),
-            {
-              To_Account: 'id4',
-              ResultCode: 40006,
-              ResultInfo: 'Err_Profile_PortraitGet_Read_Custom_Data_Fail',
-            },
-          ],
-          ['id4'],
-        ),
-      );
+      expect(reply).toEqual(documented);
+      expect(emulator.calls).toEqual([
+        { at: expect.any(Number), accounts: request.To_Account.length, outcome: 0 },
+      ]);
     });
 
     it('an account that does not exist as a per-account 40003, not an error', async () => {
@@ -388,7 +297,7 @@ describe('TencentClient against the Tencent IM emulator', () => {
       const reply = await setUp({ headersMs: 5_000 }).client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']);
 
       // Assess
-      expect(reply).toEqual(ok([found('id1', [nick(1)])]));
+      expect(reply).toEqual(okReply([foundItem('id1', [docNick(1)])]));
     });
 
     it('a reply that never comes is a retryable timeout', async () => {
@@ -495,7 +404,7 @@ describe('TencentClient against the Tencent IM emulator', () => {
       const reply = await setUp({ origins }).client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']);
 
       // Assess
-      expect(reply).toEqual(ok([found('id1', [nick(1)])]));
+      expect(reply).toEqual(okReply([foundItem('id1', [docNick(1)])]));
       expect(emulator.calls).toHaveLength(1);
     });
 

@@ -1,4 +1,4 @@
-import type { TencentEmulator } from '../../infra/local/emulator.ts';
+import type { EmulatorOptions, TencentEmulator } from '../../infra/local/emulator.ts';
 import { parseConfig } from '../../shared/config.ts';
 import { createGateway, type Gateway } from '../../shared/gateway.ts';
 import { closeSharedPools } from '../../shared/tencent/tencent-client.ts';
@@ -47,15 +47,16 @@ export class GatewayHarness {
     this.tableName = tableName;
   }
 
-  static async start(): Promise<GatewayHarness> {
-    const [dynalite, emulator, secrets, sqs] = await Promise.all([
+  /** Starts every part; `emulator` overrides the emulator's options (default: the demo profiles). */
+  static async start(emulator: Partial<EmulatorOptions> = {}): Promise<GatewayHarness> {
+    const [dynalite, tencent, secrets, sqs] = await Promise.all([
       startDynalite(),
-      startTestEmulator(),
+      startTestEmulator(emulator),
       LoopbackSecretsManager.start(),
       LoopbackSqs.start(),
     ]);
     secrets.setSecret(TEST_SECRET_ID, secretJson(TEST_CREDENTIALS));
-    return new GatewayHarness(dynalite, emulator, secrets, sqs, await createTestTable(dynalite.client));
+    return new GatewayHarness(dynalite, tencent, secrets, sqs, await createTestTable(dynalite.client));
   }
 
   /** The environment a deployed function would have, pointed at the loopback parts. */
