@@ -1,5 +1,5 @@
+import { busiestSecond } from '../test/support/sliding-second.ts';
 import { openLoop } from './open-loop.ts';
-import { worstWindowCount } from './stats.ts';
 import {
   ACCOUNTS_PER_CALL,
   emulatorCalls,
@@ -74,6 +74,6 @@ export async function runScenario(
     upstreamCalls: calls.length,
     upstreamOkPerSecond: okInWindow / LOAD_SECONDS,
     upstreamRefused60007: calls.filter((c) => c.outcome === 60007).length,
-    worstSlidingSecond: worstWindowCount(calls.map((c) => c.at)),
+    worstSlidingSecond: busiestSecond(calls.map((c) => c.at)),
   };
 }

@@ -1,13 +1,16 @@
 /**
  * `npm run bench`: the gateway's numbers on this machine, printed as markdown and written to
- * bench/results.md. All load goes to 127.0.0.1, bounded in count and time (about 1.5 minutes).
+ * bench/results.md. All load goes to 127.0.0.1, bounded in count and time (about 2 minutes).
  *
  *   1. Ceiling: 3 gateway processes sharing one dynalite and one Tencent IM emulator (each its
  *      own process), demand at 3× the 200/s ceiling for 10 s, measured at the emulator.
  *   2. The same workload sent straight to the emulator (no cache, no shared limiter), and through
  *      the gateways with the cache on.
  *   3. Warm cache, 100 accounts per request: latency against a bare BatchGetItem; autocannon.
- *   4. Cold start: the `cdk synth` HTTP bundle against a bundle of only its AWS SDK clients.
+ *   4. The limiter alone: 3 processes on one dynalite, 3× the ceiling in acquires for 10 s.
+ *   5. PortraitService in process: upstream calls per 100 uncached accounts by request size, and
+ *      a warm read of 100 accounts against a bare BatchGetItem.
+ *   6. Cold start: the `cdk synth` HTTP bundle against a bundle of only its AWS SDK clients.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -28,10 +31,13 @@ import {
   type ScenarioResult,
 } from './ceiling.ts';
 import { type ColdStartResult, runColdStart } from './cold-start.ts';
+import { ACQUIRE_BUDGET_MS, LIMITER_PROCESSES, type LimiterResult, runLimiter } from './limiter.ts';
+import { runService, type ServiceResult, UNCACHED_ACCOUNTS } from './service.ts';
 import { fixed } from './stats.ts';
 import {
   AUTOCANNON_SECONDS,
   CONCURRENCY,
+  type LatencyComparison,
   runWarmCache,
   WARM_ACCOUNTS,
   type WarmCacheResult,
@@ -83,10 +89,44 @@ function warmCacheTable(w: WarmCacheResult): string {
   return [
     `| warm cache, ${WARM_ACCOUNTS} accounts a request | p50 | p99 |`,
     '|---|---|---|',
-    `| through the gateway (HTTP, one at a time) | ${ms(w.gatewayP50Ms)} | ${ms(w.gatewayP99Ms)} |`,
-    `| bare BatchGetItem of the same ${WARM_ACCOUNTS} items | ${ms(w.batchGetP50Ms)} | ${ms(w.batchGetP99Ms)} |`,
-    `| gateway ÷ BatchGetItem | ${fixed(w.gatewayP50Ms / w.batchGetP50Ms)} | ${fixed(w.gatewayP99Ms / w.batchGetP99Ms)} |`,
+    ...comparisonRows('through the gateway (HTTP, one at a time)', 'gateway', w),
     `| ${autocannon} | ${ms(w.autocannonP50Ms, 0)} | ${ms(w.autocannonP99Ms, 0)} |`,
+  ].join('\n');
+}
+
+function comparisonRows(subject: string, short: string, c: LatencyComparison): string[] {
+  return [
+    `| ${subject} | ${ms(c.p50Ms)} | ${ms(c.p99Ms)} |`,
+    `| bare BatchGetItem of the same ${WARM_ACCOUNTS} items | ${ms(c.batchGetP50Ms)} | ${ms(c.batchGetP99Ms)} |`,
+    `| ${short} ÷ BatchGetItem | ${fixed(c.p50Ms / c.batchGetP50Ms)} | ${fixed(c.p99Ms / c.batchGetP99Ms)} |`,
+  ];
+}
+
+function limiterTable(l: LimiterResult): string {
+  const d = l.designed;
+  const demand = CEILING * DEMAND_FACTOR;
+  return [
+    `| limiter alone: ${LIMITER_PROCESSES} processes, one dynalite, ${demand} acquires/s (each waits ≤ ${ACQUIRE_BUDGET_MS} ms) for ${LOAD_SECONDS} s | measured | designed: \`planWindow(${CEILING})\` |`,
+    '|---|---|---|',
+    `| grants per second ÷ ceiling | ${fixed(l.grantedPerSecond / CEILING)} (${fixed(l.grantedPerSecond, 1)}/s) | ${fixed(d.sustainedPerSecond / CEILING)} (${fixed(d.sustainedPerSecond, 0)}/s: ${d.budgetPerWindow} slots per ${d.windowMs} ms window) |`,
+    `| worst sliding second of grants ÷ ceiling (must be ≤ 1) | ${fixed(l.worstSlidingSecond / CEILING)} (${l.worstSlidingSecond}) | ≤ ${fixed(d.worstSlidingSecond / CEILING)} (${d.windowsPerSlidingSecond} windows × ${d.budgetPerWindow}) |`,
+    `| DynamoDB writes (\`UpdateItem\`) per granted slot | ${fixed(l.writes / l.grants)} (${l.writes} for ${l.grants}) | |`,
+    `| acquires offered / DynamoDB errors | ${l.acquiresOffered} / ${l.errors} | |`,
+  ].join('\n');
+}
+
+function serviceTables(s: ServiceResult): string {
+  const costs = s.costs.map(
+    (c) => `| ${c.requestSize} | ${c.requests} | ${c.upstreamCalls} | ${fixed(c.callsPer100Accounts)} |`,
+  );
+  return [
+    `| PortraitService in process, ${UNCACHED_ACCOUNTS} uncached accounts in requests of | requests | upstream calls | calls per 100 accounts (ideal 1.00) |`,
+    '|---|---|---|---|',
+    ...costs,
+    '',
+    `| PortraitService in process, warm cache, ${WARM_ACCOUNTS} accounts a request | p50 | p99 |`,
+    '|---|---|---|',
+    ...comparisonRows('through the service (no HTTP, one at a time)', 'service', s.warm),
   ].join('\n');
 }
 
@@ -159,6 +199,10 @@ async function runLoad(): Promise<{ scenarios: ScenarioResult[]; warm: WarmCache
 }
 
 const { scenarios, warm } = await runLoad();
+console.error(`bench: the limiter alone, ${LIMITER_PROCESSES} processes`);
+const limiter = await runLimiter();
+console.error('bench: PortraitService in process');
+const service = await runService();
 console.error('bench: cold start (cdk synth, then fresh processes)');
 const cold = await runColdStart();
 
@@ -167,13 +211,19 @@ const report = [
   '',
   `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.versions.node}, ` +
     `${cpus().length} CPU cores, everything on 127.0.0.1. The gateways, dynalite and the emulator are separate ` +
-    'processes sharing these cores with the load generator, so absolute throughput is this machine’s, not Lambda’s.',
+    'processes sharing these cores with the load generator, so absolute throughput is this machine’s, not Lambda’s. ' +
+    `The limiter run has only its ${LIMITER_PROCESSES} processes and one dynalite; the PortraitService run has the service, ` +
+    'dynalite and the emulator in one process.',
   '',
   ceilingTable(scenarios[0] as ScenarioResult),
   '',
   comparisonTable(scenarios),
   '',
   warmCacheTable(warm),
+  '',
+  limiterTable(limiter),
+  '',
+  serviceTables(service),
   '',
   coldStartTable(cold),
   '',

@@ -6,18 +6,6 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[rank] as number;
 }
 
-/** The most of `times` (ms) that fall within any window of `windowMs` ending at one of them, `(t − w, t]`. */
-export function worstWindowCount(times: readonly number[], windowMs = 1000): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let worst = 0;
-  let start = 0;
-  for (let end = 0; end < sorted.length; end++) {
-    while ((sorted[start] as number) <= (sorted[end] as number) - windowMs) start++;
-    worst = Math.max(worst, end - start + 1);
-  }
-  return worst;
-}
-
 /** The median of `values`. */
 export const median = (values: readonly number[]): number => percentile(values, 50);
 
