@@ -23,6 +23,7 @@ import {
   TEST_CREDENTIALS,
   testUserSig,
 } from '../support/emulator-factory.ts';
+import { rejectionOf } from '../support/rejection-of.ts';
 
 const NICK = 'Tag_Profile_IM_Nick';
 const NICK_OF_ALICE = {
@@ -37,15 +38,6 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** Outcomes of the recorded calls, the part of a record a test can predict. */
 const outcomes = (emulator: TencentEmulator) => emulator.calls.map((call) => call.outcome);
-
-const rejectionOf = async (call: Promise<unknown>): Promise<Error> => {
-  try {
-    await call;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('the call succeeded');
-};
 
 describe('the Tencent IM emulator', () => {
   let emulator: TencentEmulator;

@@ -6,6 +6,7 @@ import { uniqueInOrder } from '../../shared/portrait/chunking.ts';
 import { TencentApiError, TencentTransportError } from '../../shared/tencent/errors.ts';
 import { loopbackClients } from '../support/dynalite.ts';
 import { closedLoopbackOrigin } from '../support/loopback-http.ts';
+import { rejectionOf } from '../support/rejection-of.ts';
 import {
   deadlineIn,
   freshTable,
@@ -141,7 +142,7 @@ describe('PortraitService over dynalite and the emulator', () => {
       const { service } = instance();
       parts.emulator.setFaults({ forceCode: 60007 });
 
-      const failure = await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) }).catch((e) => e);
+      const failure = await rejectionOf(service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) }));
       parts.emulator.clearFaults();
       await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) });
 
@@ -154,7 +155,7 @@ describe('PortraitService over dynalite and the emulator', () => {
       const { service } = instance();
       parts.emulator.setFaults({ hang: true });
 
-      const failure = await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(400) }).catch((e) => e);
+      const failure = await rejectionOf(service.get(['alice'], [NICK], { deadlineMs: deadlineIn(400) }));
       parts.emulator.clearFaults();
       const after = await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) });
 
@@ -179,7 +180,7 @@ describe('PortraitService over dynalite and the emulator', () => {
       const recovered = await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) });
       parts.emulator.setFaults({ forceCode: 70001 });
 
-      const failure = await service.get(['bob'], [NICK], { deadlineMs: deadlineIn(5000) }).catch((e) => e);
+      const failure = await rejectionOf(service.get(['bob'], [NICK], { deadlineMs: deadlineIn(5000) }));
 
       expect(recovered.response.UserProfileItem?.[0]).toMatchObject({ To_Account: 'alice', ResultCode: 0 });
       expect(failure).toMatchObject({ code: 70001 });
@@ -192,7 +193,7 @@ describe('PortraitService over dynalite and the emulator', () => {
         clients: loopbackClients(await closedLoopbackOrigin()),
       });
 
-      const failure = await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(3000) }).catch((e) => e);
+      const failure = await rejectionOf(service.get(['alice'], [NICK], { deadlineMs: deadlineIn(3000) }));
 
       expect(failure).toBeInstanceOf(DependencyError);
       expect(failure).toMatchObject({ dependency: 'table' });

@@ -14,6 +14,7 @@ import { closeSharedPools, TencentClient } from '../../shared/tencent/tencent-cl
 import { verifyUserSig } from '../../shared/tencent/usersig.ts';
 import { UserSigSigner } from '../../shared/tencent/usersig-signer.ts';
 import { closedLoopbackOrigin, type LoopbackServer, startLoopbackServer } from '../support/loopback-http.ts';
+import { rejectionOf } from '../support/rejection-of.ts';
 import { RotatingCredentials, testCredentials } from '../support/tencent-credentials.ts';
 import {
   DOC_CUSTOM_TAGS,
@@ -41,15 +42,6 @@ const OK_REPLY: PortraitGetResponse = {
   ErrorCode: 0,
   ErrorInfo: '',
   ErrorDisplay: '',
-};
-
-const rejectionOf = async (call: Promise<unknown>): Promise<Error> => {
-  try {
-    await call;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('the call succeeded');
 };
 
 afterAll(async () => {
