@@ -18,6 +18,16 @@ const VECTOR = {
   expire: 15552000,
   sig: '1Z5PngDjGaufeSiPoBuxdHY7EK3JTdAjMP93S4KvV3M=',
 };
+const VECTOR_CREDENTIALS = testCredentials({ identifier: VECTOR.identifier, sdkAppId: VECTOR.sdkAppId });
+/** What the vector's UserSig decodes to. */
+const VECTOR_FIELDS = {
+  version: '2.0',
+  identifier: VECTOR.identifier,
+  sdkAppId: VECTOR.sdkAppId,
+  time: VECTOR.time,
+  expire: VECTOR.expire,
+  sig: VECTOR.sig,
+};
 
 /** Encodes an arbitrary document the way Tencent does, so a test can forge or tamper with a UserSig. */
 const encodeDocument = (document: Record<string, unknown>): string =>
@@ -56,22 +66,15 @@ describe('UserSig v2', () => {
   });
 
   it('signs the published vector into a UserSig that decodes to its fields', () => {
-    // Prepare
-    const credentials = testCredentials({ identifier: VECTOR.identifier, sdkAppId: VECTOR.sdkAppId });
-
     // Act
-    const userSig = signUserSig(credentials, { nowSeconds: VECTOR.time, lifetimeSeconds: VECTOR.expire });
+    const userSig = signUserSig(VECTOR_CREDENTIALS, {
+      nowSeconds: VECTOR.time,
+      lifetimeSeconds: VECTOR.expire,
+    });
 
     // Assess
     expect(userSig).toMatch(/^[A-Za-z0-9*_-]+$/);
-    expect(decodeUserSig(userSig)).toEqual({
-      version: '2.0',
-      identifier: VECTOR.identifier,
-      sdkAppId: VECTOR.sdkAppId,
-      time: VECTOR.time,
-      expire: VECTOR.expire,
-      sig: VECTOR.sig,
-    });
+    expect(decodeUserSig(userSig)).toEqual(VECTOR_FIELDS);
   });
 
   it('accepts a UserSig up to and including its last second', () => {
@@ -204,17 +207,9 @@ describe('UserSig v2', () => {
     const userSig = official.genUserSig(VECTOR.identifier, VECTOR.expire);
 
     // Assess
-    const expected = testCredentials({ identifier: VECTOR.identifier, sdkAppId: VECTOR.sdkAppId });
-    expect(verifyUserSig(userSig, expected, VECTOR.time)).toEqual({
+    expect(verifyUserSig(userSig, VECTOR_CREDENTIALS, VECTOR.time)).toEqual({
       ok: true,
-      fields: {
-        version: '2.0',
-        identifier: VECTOR.identifier,
-        sdkAppId: VECTOR.sdkAppId,
-        time: VECTOR.time,
-        expire: VECTOR.expire,
-        sig: VECTOR.sig,
-      },
+      fields: VECTOR_FIELDS,
     });
   });
 
