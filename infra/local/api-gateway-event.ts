@@ -49,45 +49,56 @@ function requestTimeOf(epochMs: number): string {
   );
 }
 
+/** A request as plain values: what {@link buildApiGatewayEvent} needs from the wire. */
+export interface PlainRequest {
+  method: string;
+  /** Path and query, e.g. `/v4/profile/portrait_get?x=1`. */
+  url: string;
+  /** Header name/value pairs in the order and case sent. */
+  headers: Iterable<[string, string]>;
+  /** `null` for no body. */
+  body: string | null;
+  /** Default `false`: the deployed API has no binary media types. */
+  isBase64Encoded?: boolean;
+  /** Default `127.0.0.1`. */
+  sourceIp?: string;
+  /** Default `1.1`. */
+  httpVersion?: string;
+}
+
 /**
- * The REST API (v1) proxy event API Gateway would send for this request. The body is passed as
- * UTF-8 text with `isBase64Encoded: false`, as the deployed API does without binary media types;
- * an empty body is `null`. IAM identity fields are `null`: nothing signs requests locally.
+ * The REST API (v1) proxy event API Gateway would send for this request. IAM identity fields are
+ * `null`: nothing signs requests locally.
  */
-export function toApiGatewayEvent(
-  request: IncomingMessage,
-  body: Buffer,
-  source: EventSource,
-): APIGatewayProxyEvent {
-  const url = new URL(request.url ?? '/', 'http://localhost');
-  const method = request.method ?? 'GET';
+export function buildApiGatewayEvent(request: PlainRequest, source: EventSource): APIGatewayProxyEvent {
+  const url = new URL(request.url, 'http://localhost');
   const stage = source.stage ?? 'local';
   const now = source.now ?? Date.now();
-  const sourceIp = request.socket.remoteAddress ?? '127.0.0.1';
-  const headers = collect(rawHeaderPairs(request.rawHeaders));
+  const headers = collect(request.headers);
   const query = collect(url.searchParams);
   const hasQuery = Object.keys(query.last).length > 0;
-  const userAgent = request.headers['user-agent'] ?? null;
+  const headerNamed = (name: string) =>
+    Object.entries(headers.last).find(([key]) => key.toLowerCase() === name)?.[1];
   return {
     resource: source.resource,
     path: url.pathname,
-    httpMethod: method,
+    httpMethod: request.method,
     headers: headers.last,
     multiValueHeaders: headers.all,
     queryStringParameters: hasQuery ? query.last : null,
     multiValueQueryStringParameters: hasQuery ? query.all : null,
     pathParameters: null,
     stageVariables: null,
-    body: body.length === 0 ? null : body.toString('utf8'),
-    isBase64Encoded: false,
+    body: request.body,
+    isBase64Encoded: request.isBase64Encoded ?? false,
     requestContext: {
       accountId: LOCAL_ACCOUNT_ID,
       apiId: LOCAL_API_ID,
       authorizer: null,
-      domainName: request.headers.host ?? 'localhost',
+      domainName: headerNamed('host') ?? 'localhost',
       domainPrefix: LOCAL_API_ID,
       extendedRequestId: randomUUID(),
-      httpMethod: method,
+      httpMethod: request.method,
       identity: {
         accessKey: null,
         accountId: null,
@@ -100,13 +111,13 @@ export function toApiGatewayEvent(
         cognitoIdentityId: null,
         cognitoIdentityPoolId: null,
         principalOrgId: null,
-        sourceIp,
+        sourceIp: request.sourceIp ?? '127.0.0.1',
         user: null,
-        userAgent,
+        userAgent: headerNamed('user-agent') ?? null,
         userArn: null,
       },
       path: `/${stage}${url.pathname}`,
-      protocol: `HTTP/${request.httpVersion}`,
+      protocol: `HTTP/${request.httpVersion ?? '1.1'}`,
       requestId: source.requestId ?? randomUUID(),
       requestTime: requestTimeOf(now),
       requestTimeEpoch: now,
@@ -115,6 +126,29 @@ export function toApiGatewayEvent(
       stage,
     },
   };
+}
+
+/**
+ * The event for a live request to the local server. The body is passed as UTF-8 text with
+ * `isBase64Encoded: false`, as the deployed API does without binary media types; an empty body is
+ * `null`.
+ */
+export function toApiGatewayEvent(
+  request: IncomingMessage,
+  body: Buffer,
+  source: EventSource,
+): APIGatewayProxyEvent {
+  return buildApiGatewayEvent(
+    {
+      method: request.method ?? 'GET',
+      url: request.url ?? '/',
+      headers: rawHeaderPairs(request.rawHeaders),
+      body: body.length === 0 ? null : body.toString('utf8'),
+      sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+      httpVersion: request.httpVersion,
+    },
+    source,
+  );
 }
 
 /** An HTTP reply as Node writes it: one entry per header name, repeated values as arrays. */

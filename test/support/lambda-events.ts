@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { buildApiGatewayEvent } from '../../infra/local/api-gateway-event.ts';
 
 export interface HttpEventInput {
   /** A string is sent as is; anything else is JSON-encoded. Default: no body (`null`). */
@@ -13,59 +14,23 @@ export interface HttpEventInput {
 
 /** An API Gateway REST proxy event as API Gateway builds it, for `POST /v4/profile/portrait_get` by default. */
 export function apiGatewayEvent(input: HttpEventInput = {}): APIGatewayProxyEvent {
-  const method = input.method ?? 'POST';
   const path = input.path ?? '/v4/profile/portrait_get';
-  const headers = input.headers ?? { 'Content-Type': 'application/json' };
   const body =
     input.body === undefined || input.body === null
       ? null
       : typeof input.body === 'string'
         ? input.body
         : JSON.stringify(input.body);
-  const requestId = input.requestId ?? randomUUID();
-  return {
-    resource: path,
-    path,
-    httpMethod: method,
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body,
-    isBase64Encoded: input.isBase64Encoded ?? false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'loopback',
-      authorizer: null,
-      protocol: 'HTTP/1.1',
-      httpMethod: method,
-      identity: {
-        accessKey: null,
-        accountId: '000000000000',
-        apiKey: null,
-        apiKeyId: null,
-        caller: 'AIDALOOPBACK',
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '127.0.0.1',
-        user: 'AIDALOOPBACK',
-        userAgent: 'vitest',
-        userArn: 'arn:aws:iam::000000000000:user/loopback',
-      },
-      path: `/test${path}`,
-      stage: 'test',
-      requestId,
-      requestTimeEpoch: Date.now(),
-      resourceId: 'loopback',
-      resourcePath: path,
+  return buildApiGatewayEvent(
+    {
+      method: input.method ?? 'POST',
+      url: path,
+      headers: Object.entries(input.headers ?? { 'Content-Type': 'application/json' }),
+      body,
+      ...(input.isBase64Encoded !== undefined && { isBase64Encoded: input.isBase64Encoded }),
     },
-  };
+    { resource: path, stage: 'test', ...(input.requestId !== undefined && { requestId: input.requestId }) },
+  );
 }
 
 export interface SqsMessageInput {
