@@ -164,6 +164,7 @@ class UpstreamRun {
       afterRefresh: false,
     }));
     while (pending.length > 0) {
+      await this.#deps.client.ready();
       const waitStart = now();
       const grant = await limiter.acquire(
         this.#sdkAppId,

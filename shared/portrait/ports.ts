@@ -19,6 +19,11 @@ export interface PortraitClient {
   reloadCredentials(): Promise<void>;
   /** The SDKAppID the client currently signs for: the cache and limiter keys are scoped to it. */
   sdkAppId(): Promise<number>;
+  /**
+   * Resolves the credentials and UserSig the next call will use (reading the secret if its cache
+   * expired), so that no I/O stands between a slot's grant and its call.
+   */
+  ready(): Promise<void>;
 }
 
 /** How fresh a cached value must be to count as a hit. */

@@ -151,6 +151,10 @@ export class TencentClient implements PortraitClient {
     await this.#signer.reload();
   }
 
+  async ready(): Promise<void> {
+    await this.#signer.current();
+  }
+
   async sdkAppId(): Promise<number> {
     return (await this.#signer.current()).credentials.sdkAppId;
   }
