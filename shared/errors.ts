@@ -24,3 +24,23 @@ export class DependencyError extends TencentError {
     this.dependency = dependency;
   }
 }
+
+/** How long Tencent refuses an app's calls after too many failed signature checks (70050). */
+export const TENCENT_LOCKOUT_MS = 60_000;
+
+/**
+ * Tencent locked the app out after too many failed signature checks (70050): no call is made until
+ * the minute is over, since each would only prolong the lockout.
+ */
+export class UpstreamLockedError extends TencentError {
+  override readonly name = 'UpstreamLockedError';
+  readonly disposition: Disposition = 'wait-minute';
+  readonly code = 70050;
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number) {
+    super(
+      `Tencent refuses this app's calls after too many failed signature checks; retry after ${retryAfterMs} ms`,
+    );
+    this.retryAfterMs = retryAfterMs;
+  }
+}

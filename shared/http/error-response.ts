@@ -1,4 +1,4 @@
-import { DependencyError, NoSlotError } from '../errors.ts';
+import { DependencyError, NoSlotError, TENCENT_LOCKOUT_MS, UpstreamLockedError } from '../errors.ts';
 import {
   TencentApiError,
   TencentError,
@@ -22,6 +22,9 @@ const UNPARSABLE_JSON_CODE = 60003;
 
 /** Code for an error the gateway did not foresee: Tencent's "internal error". */
 const INTERNAL_ERROR_CODE = 70500;
+
+/** Code for running out of the invocation's time: Tencent's own "service timed out". */
+const TIMED_OUT_CODE = 60008;
 
 /** When Tencent's ceiling was hit but no one said when a slot frees up. */
 const DEFAULT_RETRY_AFTER_MS = 1_000;
@@ -47,6 +50,12 @@ const isMiddyClientError = (error: unknown): error is Error & { statusCode: numb
   );
 };
 
+/** Middy answers for a handler that would outlive the Lambda's remaining time with a `TimeoutError`. */
+const isMiddyTimeout = (error: unknown): boolean =>
+  error instanceof Error &&
+  error.name === 'TimeoutError' &&
+  String((error.cause as { package?: unknown } | undefined)?.package ?? '').startsWith('@middy/');
+
 /** `Retry-After` in whole seconds, at least 1 (HTTP has no finer unit; 0 would invite a hot loop). */
 const retryAfterSeconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
 
@@ -62,12 +71,19 @@ export function errorResponse(error: unknown): ErrorResponse {
   if (isMiddyClientError(error)) {
     return reply(400, UNPARSABLE_JSON_CODE, `body could not be parsed as JSON: ${error.message}`);
   }
+  if (isMiddyTimeout(error)) {
+    return reply(503, TIMED_OUT_CODE, 'the gateway ran out of time before an answer was ready; retry later');
+  }
   if (error instanceof TencentError) return tencentErrorResponse(error);
   return reply(500, INTERNAL_ERROR_CODE, 'internal error of the gateway; retry later');
 }
 
 function tencentErrorResponse(error: TencentError): ErrorResponse {
   if (error.disposition === 'fatal-request') return reply(400, error.code, error.message);
+  if (error.disposition === 'wait-minute') {
+    const waitMs = error instanceof UpstreamLockedError ? error.retryAfterMs : TENCENT_LOCKOUT_MS;
+    return reply(502, error.code, error.message, { 'Retry-After': retryAfterSeconds(waitMs) });
+  }
   if (error.disposition === 'rate-limited') {
     const waitMs = error instanceof NoSlotError ? error.retryAfterMs : DEFAULT_RETRY_AFTER_MS;
     return reply(429, error.code, error.message, { 'Retry-After': retryAfterSeconds(waitMs) });

@@ -1,4 +1,4 @@
-import { DependencyError, NoSlotError } from '../errors.ts';
+import { DependencyError, NoSlotError, TENCENT_LOCKOUT_MS, UpstreamLockedError } from '../errors.ts';
 import { ruleFor } from '../tencent/error-codes.ts';
 import { InvalidRequestError, TencentApiError, TencentError } from '../tencent/errors.ts';
 import type { PortraitGetResponse, UserProfileItem } from '../tencent/portrait-types.ts';
@@ -60,6 +60,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  */
 export class PortraitService {
   readonly #deps: Required<PortraitServiceDeps>;
+  /** Until when Tencent refuses this app's calls (70050); this instance makes none before then. */
+  #lockedUntilMs = 0;
 
   constructor(deps: PortraitServiceDeps) {
     this.#deps = {
@@ -106,22 +108,32 @@ export class PortraitService {
     options: GetOptions,
     stats: ServeStats,
   ): Promise<PortraitGetResponse> {
-    const { client, cache } = this.#deps;
+    const { client, cache, now } = this.#deps;
+    const policy = options.cache ?? { mode: 'default' };
+    const store = policy.mode !== 'no-store';
     const sdkAppId = await client.sdkAppId();
-    const cached = await cache.read(sdkAppId, unique, tagList, options.cache ?? { mode: 'default' });
+    const cached =
+      policy.mode === 'no-cache' || !store ? new Map() : await cache.read(sdkAppId, unique, tagList, policy);
     const misses = unique.filter((account) => !cached.has(account));
     stats.cacheHits = unique.length - misses.length;
     stats.cacheMisses = misses.length;
 
     const fetched = new Map<string, UserProfileItem>();
     if (misses.length > 0) {
-      const fetchedAtMs = this.#deps.now();
+      const lockedForMs = this.#lockedUntilMs - now();
+      if (lockedForMs > 0) throw new UpstreamLockedError(lockedForMs);
+      const fetchedAtMs = now();
       try {
         await new UpstreamRun(this.#deps, sdkAppId, tagList, options.deadlineMs, stats, fetched).run(
           chunk(misses),
         );
+      } catch (error) {
+        if (error instanceof TencentError && error.disposition === 'wait-minute') {
+          this.#lockedUntilMs = now() + TENCENT_LOCKOUT_MS;
+        }
+        throw error;
       } finally {
-        await cache.write(sdkAppId, tagList, [...fetched.values()], fetchedAtMs);
+        if (store) await cache.write(sdkAppId, tagList, [...fetched.values()], fetchedAtMs);
       }
     }
     return replyFor(unique, new Map([...cached, ...fetched]));
@@ -215,7 +227,9 @@ class UpstreamRun {
       if (transient && !task.accountRetry) retry.push(item.To_Account);
       else this.#fetched.set(item.To_Account, item);
     }
-    return retry.length > 0 ? [{ accounts: retry, attempt: 0, accountRetry: true, afterRefresh: false }] : [];
+    return retry.length > 0
+      ? [{ accounts: retry, attempt: 0, accountRetry: true, afterRefresh: task.afterRefresh }]
+      : [];
   }
 
   async #recover(task: Task, error: TencentError): Promise<Outcome> {

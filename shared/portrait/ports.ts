@@ -32,6 +32,8 @@ export type CachePolicy =
   | { mode: 'default' }
   /** Skip the cache read (`Cache-Control: no-cache`); fresh answers are still written. */
   | { mode: 'no-cache' }
+  /** Neither read nor write the cache (`Cache-Control: no-store`). */
+  | { mode: 'no-store' }
   /** Accept values fetched at most this many seconds ago (`Cache-Control: max-age=N`). */
   | { mode: 'max-age'; maxAgeSeconds: number };
 

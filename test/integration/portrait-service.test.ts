@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoAccountName } from '../../infra/local/demo-profiles.ts';
-import { DependencyError } from '../../shared/errors.ts';
+import { DependencyError, UpstreamLockedError } from '../../shared/errors.ts';
 import { uniqueInOrder } from '../../shared/portrait/chunking.ts';
 import { TencentApiError, TencentTransportError } from '../../shared/tencent/errors.ts';
 import { loopbackClients } from '../support/dynalite.ts';
@@ -95,6 +95,20 @@ describe('PortraitService over dynalite and the emulator', () => {
       expect(parts.emulator.calls).toHaveLength(1);
     });
 
+    it('neither reads nor writes the cache on no-store', async () => {
+      const { service } = instance();
+      await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) });
+
+      await service.get(['alice', 'bob'], [NICK], {
+        deadlineMs: deadlineIn(5000),
+        cache: { mode: 'no-store' },
+      });
+      const after = await service.get(['bob'], [NICK], { deadlineMs: deadlineIn(5000) });
+
+      expect(parts.emulator.calls.map((c) => c.accounts)).toEqual([1, 2, 1]);
+      expect(after.stats).toMatchObject({ cacheHits: 0, upstreamCalls: 1 });
+    });
+
     it('skips the cache read on no-cache and still refreshes the cache', async () => {
       const { service } = instance();
       await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) });
@@ -185,6 +199,22 @@ describe('PortraitService over dynalite and the emulator', () => {
       expect(recovered.response.UserProfileItem?.[0]).toMatchObject({ To_Account: 'alice', ResultCode: 0 });
       expect(failure).toMatchObject({ code: 70001 });
       expect(parts.emulator.calls.map((c) => c.outcome)).toEqual([70001, 0, 70001, 70001]);
+    });
+
+    it('after Tencent locks the app out (70050), calls no more for a minute but still serves the cache', async () => {
+      const { service } = instance();
+      await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) });
+      parts.emulator.setFaults({ forceCode: 70050, times: 1 });
+      const lockout = await rejectionOf(service.get(['bob'], [NICK], { deadlineMs: deadlineIn(5000) }));
+
+      const during = await rejectionOf(service.get(['carol'], [NICK], { deadlineMs: deadlineIn(5000) }));
+      const cached = await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) });
+
+      expect(lockout).toMatchObject({ code: 70050 });
+      expect(during).toBeInstanceOf(UpstreamLockedError);
+      expect((during as UpstreamLockedError).retryAfterMs).toBeGreaterThan(55_000);
+      expect(cached.stats).toMatchObject({ cacheHits: 1, upstreamCalls: 0 });
+      expect(parts.emulator.calls.map((c) => c.outcome)).toEqual([0, 70050]);
     });
 
     it('makes no upstream call when DynamoDB is down: no slot, a dependency error', async () => {

@@ -1,6 +1,6 @@
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { describe, expect, it } from 'vitest';
-import { DependencyError, NoSlotError } from '../../../shared/errors.ts';
+import { DependencyError, NoSlotError, UpstreamLockedError } from '../../../shared/errors.ts';
 import { BodyTooLargeError } from '../../../shared/http/body-size-limit.ts';
 import { errorResponse } from '../../../shared/http/error-response.ts';
 import {
@@ -21,6 +21,13 @@ async function middyParseError(body: string): Promise<unknown> {
     return error;
   }
   throw new Error('the parser accepted the body');
+}
+
+/** The error @middy/core's early timeout throws, shaped as it builds it. */
+function middyTimeout(): Error {
+  const error = new Error('[AbortError]: The operation was aborted.', { cause: { package: '@middy/core' } });
+  error.name = 'TimeoutError';
+  return error;
 }
 
 describe('errorResponse', () => {
@@ -53,6 +60,9 @@ describe('errorResponse', () => {
     ['a reply outside the protocol', new TencentProtocolError(`bad JSON near ${LEAK}`), 502, 70500],
     ['an unreadable secret', new DependencyError('secret', `secret x field secretKey ${LEAK}`), 503, 70500],
     ['a failing table', new DependencyError('table', 'ProvisionedThroughputExceeded'), 503, 70500],
+    ["Tencent's lockout after failed signature checks", new TencentApiError(70050, 'locked'), 502, 70050],
+    ['a lockout still running', new UpstreamLockedError(30_000), 502, 70050],
+    ['the Lambda running out of time', middyTimeout(), 503, 60008],
     ['an unforeseen error', new Error(`TypeError near ${LEAK}`), 500, 70500],
     ['a thrown string', LEAK, 500, 70500],
   ])('%s', (_case, error, status, code) => {
@@ -90,6 +100,18 @@ describe('errorResponse', () => {
       const response = errorResponse(error);
 
       expect(response.statusCode).toBe(429);
+      expect(response.headers['Retry-After']).toBe(seconds);
+    });
+  });
+
+  describe.each([
+    [new TencentApiError(70050, 'locked'), '60'],
+    [new UpstreamLockedError(12_300), '13'],
+  ])('%s', (error, seconds) => {
+    it(`tells a locked-out caller to come back in ${seconds} s`, () => {
+      const response = errorResponse(error);
+
+      expect(response.statusCode).toBe(502);
       expect(response.headers['Retry-After']).toBe(seconds);
     });
   });
