@@ -1,6 +1,6 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
-import { DEFAULTS } from '../shared/config.ts';
+import { BOUNDS, DEFAULTS } from '../shared/config.ts';
 import { REGION_NAMES, type RegionName } from '../shared/tencent/regions.ts';
 
 /** Where the functions send their portrait_get calls: a Tencent data center, or an explicit origin. */
@@ -95,10 +95,10 @@ const contextSchema = z.object({
   ),
   timRegion: text.pipe(z.enum(REGION_NAMES as [RegionName, ...RegionName[]])),
   timBaseUrl: text.pipe(z.url({ protocol: /^https$/, error: 'must be an https URL' })).optional(),
-  rateLimitPerSecond: whole(1, 100_000),
-  cacheTtlSeconds: whole(0, 31_536_000),
-  negativeCacheTtlSeconds: whole(0, 31_536_000),
-  maxAccountsPerRequest: whole(1, 100_000),
+  rateLimitPerSecond: whole(BOUNDS.rateLimitPerSecond.min, BOUNDS.rateLimitPerSecond.max),
+  cacheTtlSeconds: whole(BOUNDS.ttlSeconds.min, BOUNDS.ttlSeconds.max),
+  negativeCacheTtlSeconds: whole(BOUNDS.ttlSeconds.min, BOUNDS.ttlSeconds.max),
+  maxAccountsPerRequest: whole(BOUNDS.maxAccountsPerRequest.min, BOUNDS.maxAccountsPerRequest.max),
   httpReservedConcurrency: whole(1, 10_000),
   // An SQS event source's maxConcurrency is at least 2, and it must not exceed this.
   queueReservedConcurrency: whole(2, 1_000),

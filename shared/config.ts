@@ -12,6 +12,17 @@ export const DEFAULTS = {
   maxAccountsPerRequest: 1000,
 } as const;
 
+/**
+ * The accepted range of each numeric setting, shared with the CDK context check so a deploy cannot
+ * pass a value the functions would refuse at cold start. A ceiling needs at least 2 calls per
+ * second: windowed counting cannot keep 1/s (shared/ratelimit/window-budget.ts).
+ */
+export const BOUNDS = {
+  rateLimitPerSecond: { min: 2, max: 100_000 },
+  ttlSeconds: { min: 0, max: 31_536_000 },
+  maxAccountsPerRequest: { min: 1, max: 100_000 },
+} as const;
+
 /** Where the Tencent admin credentials come from. */
 export type CredentialsSource =
   | { kind: 'secrets-manager'; secretId: string }
@@ -44,7 +55,7 @@ const optionalText = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
-const integer = (min: number, max: number, fallback: number) =>
+const integer = ({ min, max }: { min: number; max: number }, fallback: number) =>
   z
     .string()
     .trim()
@@ -57,7 +68,7 @@ const integer = (min: number, max: number, fallback: number) =>
 const url = optionalText.pipe(z.url({ protocol: /^https?$/ }).optional());
 
 const envSchema = z.object({
-  PORT: integer(0, 65_535, DEFAULTS.port),
+  PORT: integer({ min: 0, max: 65_535 }, DEFAULTS.port),
   HOST: optionalText.transform((v) => v ?? DEFAULTS.host),
   TIM_REGION: optionalText.pipe(z.enum(REGION_NAMES as [RegionName, ...RegionName[]]).optional()),
   TIM_BASE_URL: url,
@@ -80,11 +91,10 @@ const envSchema = z.object({
         .optional(),
     )
     .transform((v) => v ?? DEFAULTS.tableName),
-  // Windowed counting needs at least 2 calls per second (shared/ratelimit/window-budget.ts).
-  RATE_LIMIT_PER_SECOND: integer(2, 100_000, DEFAULTS.rateLimitPerSecond),
-  CACHE_TTL_SECONDS: integer(0, 31_536_000, DEFAULTS.cacheTtlSeconds),
-  NEGATIVE_CACHE_TTL_SECONDS: integer(0, 31_536_000, DEFAULTS.negativeCacheTtlSeconds),
-  MAX_ACCOUNTS_PER_REQUEST: integer(1, 100_000, DEFAULTS.maxAccountsPerRequest),
+  RATE_LIMIT_PER_SECOND: integer(BOUNDS.rateLimitPerSecond, DEFAULTS.rateLimitPerSecond),
+  CACHE_TTL_SECONDS: integer(BOUNDS.ttlSeconds, DEFAULTS.cacheTtlSeconds),
+  NEGATIVE_CACHE_TTL_SECONDS: integer(BOUNDS.ttlSeconds, DEFAULTS.negativeCacheTtlSeconds),
+  MAX_ACCOUNTS_PER_REQUEST: integer(BOUNDS.maxAccountsPerRequest, DEFAULTS.maxAccountsPerRequest),
   RESULTS_QUEUE_URL: url,
 });
 

@@ -56,7 +56,7 @@ describe('stack context', () => {
     },
     { key: 'timRegion', value: 'mars', says: 'singapore' },
     { key: 'timBaseUrl', value: 'http://tim.example.com', says: 'https' },
-    { key: 'rateLimitPerSecond', value: '0', says: 'at least 1' },
+    { key: 'rateLimitPerSecond', value: '1', says: 'at least 2' },
     { key: 'rateLimitPerSecond', value: 'lots', says: 'whole number' },
     { key: 'cacheTtlSeconds', value: -1, says: 'at least 0' },
     { key: 'maxAccountsPerRequest', value: 12.5, says: 'whole number' },
