@@ -11,6 +11,13 @@ import type { CredentialsProvider, TencentCredentials } from '../tencent/credent
  */
 export const SECRET_CACHE_TTL_MS = 5 * 60_000;
 
+/**
+ * How long `get()` serves the last good credentials after a failed read before it reads again: 30 s.
+ * A read during a Secrets Manager outage can take two 3 s tries; without a pause every call would
+ * pay that, while a rotated key is still caught at once by `refresh()` on Tencent's signature error.
+ */
+export const SECRET_RETRY_AFTER_FAILURE_MS = 30_000;
+
 const missingOr =
   (problem: string) =>
   (issue: { input?: unknown }): string =>
@@ -55,14 +62,16 @@ export interface SecretsManagerCredentialsOptions extends AwsEndpointSettings {
 
 interface Held {
   credentials: TencentCredentials;
-  readAtMs: number;
+  /** When `get()` next reads the secret: the end of the cache time, or of the pause after a failure. */
+  readAgainAtMs: number;
 }
 
 /**
  * Tencent admin credentials from a Secrets Manager secret, read once and cached for `ttlMs`.
  * Concurrent callers share one read. When the cache has expired and the read fails, the last good
- * credentials are served on (stale-if-error): Tencent still accepts them unless the key rotated,
- * and then a signature error calls {@link refresh}, which never serves stale values.
+ * credentials are served on (stale-if-error), and `get()` reads again only after
+ * {@link SECRET_RETRY_AFTER_FAILURE_MS}: Tencent still accepts them unless the key rotated, and then
+ * a signature error calls {@link refresh}, which always reads and never serves stale values.
  */
 export class SecretsManagerCredentials implements CredentialsProvider {
   readonly #secretId: string;
@@ -81,12 +90,14 @@ export class SecretsManagerCredentials implements CredentialsProvider {
 
   async get(): Promise<TencentCredentials> {
     const held = this.#held;
-    if (held && this.#now() - held.readAtMs < this.#ttlMs) return held.credentials;
+    if (held && this.#now() < held.readAgainAtMs) return held.credentials;
     try {
       return await this.#read();
     } catch (error) {
-      if (held) return held.credentials;
-      throw error;
+      const last = this.#held;
+      if (!last) throw error;
+      this.#held = { ...last, readAgainAtMs: this.#now() + SECRET_RETRY_AFTER_FAILURE_MS };
+      return last.credentials;
     }
   }
 
@@ -113,7 +124,7 @@ export class SecretsManagerCredentials implements CredentialsProvider {
       );
     }
     const credentials = this.#parse(secretString);
-    this.#held = { credentials, readAtMs: this.#now() };
+    this.#held = { credentials, readAgainAtMs: this.#now() + this.#ttlMs };
     return credentials;
   }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DependencyError } from '../../shared/errors.ts';
 import {
   SECRET_CACHE_TTL_MS,
+  SECRET_RETRY_AFTER_FAILURE_MS,
   SecretsManagerCredentials,
 } from '../../shared/secrets/secrets-manager-credentials.ts';
 import {
@@ -216,5 +217,50 @@ describe('SecretsManagerCredentials', () => {
 
     expect(stale.secretKey).toBe(KEY_A);
     expect(refreshError.message).toContain('AccessDeniedException');
+  });
+
+  it('during an outage reads once per pause, serving the last good value in between', async () => {
+    const { credentials, clock } = provider();
+    await credentials.get();
+    secretsManager.failWith({ status: 500, type: 'InternalServiceError', message: 'down' });
+    clock.nowMs += SECRET_CACHE_TTL_MS;
+    const readsBefore = secretsManager.reads;
+
+    await credentials.get();
+    const failedAt = clock.nowMs;
+    const readsPerAttempt = secretsManager.reads - readsBefore;
+    const duringPause: string[] = [];
+    for (let call = 0; call < 20; call += 1) {
+      clock.nowMs = failedAt + Math.round((call * (SECRET_RETRY_AFTER_FAILURE_MS - 1)) / 19);
+      duringPause.push((await credentials.get()).secretKey);
+    }
+    const readsDuringPause = secretsManager.reads - readsBefore;
+    clock.nowMs = failedAt + SECRET_RETRY_AFTER_FAILURE_MS;
+    const afterPause = await credentials.get();
+    const readsAfterPause = secretsManager.reads - readsBefore;
+
+    expect(readsPerAttempt).toBeGreaterThan(0);
+    expect(duringPause).toEqual(Array(20).fill(KEY_A));
+    expect(readsDuringPause).toBe(readsPerAttempt);
+    expect(afterPause.secretKey).toBe(KEY_A);
+    expect(readsAfterPause).toBe(2 * readsPerAttempt);
+  });
+
+  it('refresh() reads during the pause after a failure, and its success ends the pause', async () => {
+    const { credentials, clock } = provider();
+    await credentials.get();
+    secretsManager.failWith({ status: 400, type: 'AccessDeniedException', message: 'no' });
+    clock.nowMs += SECRET_CACHE_TTL_MS;
+    await credentials.get();
+    secretsManager.failWith(undefined);
+    secretsManager.setSecret(SECRET_ID, secretJson(KEY_B));
+    const readsBefore = secretsManager.reads;
+
+    const refreshed = await credentials.refresh();
+    const next = await credentials.get();
+
+    expect(refreshed.secretKey).toBe(KEY_B);
+    expect(next.secretKey).toBe(KEY_B);
+    expect(secretsManager.reads - readsBefore).toBe(1);
   });
 });
