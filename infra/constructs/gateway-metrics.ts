@@ -12,7 +12,15 @@ export const GATEWAY_METRIC_NAMES = [
   'SlotDenied',
   'ColdStart',
   'CallbackRejected',
+  'CallbackIgnored',
+  'CallbackCacheUpdateFailed',
+  'ProfileChangesApplied',
   'RequestOverLimit',
+  'CacheErrors',
+  'LimiterErrors',
+  'ClientErrors',
+  'ServerErrors',
+  'MessagesDone',
 ] as const;
 
 export type GatewayMetricName = (typeof GATEWAY_METRIC_NAMES)[number];

@@ -45,6 +45,7 @@ export const ALARM_THRESHOLDS = {
   api5xx: 5,
   throttles: 1,
   functionErrors: 1,
+  tableErrors: 1,
 } as const;
 
 /** Alarms (DLQ, slot denials, upstream errors, API 5xx, throttles, function errors) and the dashboard. */
@@ -96,6 +97,22 @@ export class Observability extends Construct {
       threshold: ALARM_THRESHOLDS.api5xx,
       description:
         'The API answers 5xx: Tencent unreachable (502), a dependency down (503) or a function crash.',
+    });
+    this.alarm('TableErrors', {
+      metric: new MathExpression({
+        expression: 'FILL(limiter, 0) + FILL(cache, 0) + FILL(callback, 0)',
+        usingMetrics: {
+          limiter: gatewayMetric('LimiterErrors'),
+          cache: gatewayMetric('CacheErrors'),
+          callback: gatewayMetric('CallbackCacheUpdateFailed'),
+        },
+        label: 'DynamoDB failures',
+        period: FIVE_MINUTES,
+      }),
+      threshold: ALARM_THRESHOLDS.tableErrors,
+      evaluationPeriods: 2,
+      description:
+        'The gateway cannot use its DynamoDB table: the limiter fails closed (503, no upstream calls) and the cache is bypassed.',
     });
     for (const [name, fn] of Object.entries(functions)) {
       this.alarm(`${capitalised(name)}Throttles`, {
@@ -172,6 +189,8 @@ export class Observability extends Construct {
         api.metricClientError({ statistic: 'Sum', label: '4xx (429 included)' }),
         api.metricServerError({ statistic: 'Sum', label: '5xx' }),
         gatewayMetric('SlotDenied', { label: 'slot denied' }),
+        gatewayMetric('ClientErrors', { label: 'answered 4xx by the function' }),
+        gatewayMetric('ServerErrors', { label: 'answered 5xx by the function' }),
         slotDeniedPercent,
       ]),
     );
@@ -188,11 +207,17 @@ export class Observability extends Construct {
         props.requestQueue.metricApproximateAgeOfOldestMessage({ label: 'oldest request (s)' }),
         props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'DLQ' }),
         props.resultsQueue.metricApproximateNumberOfMessagesVisible({ label: 'results waiting' }),
+        gatewayMetric('MessagesDone', { label: 'requests answered' }),
       ]),
     );
     this.dashboard.addWidgets(
       graph('Gateway events', [
         gatewayMetric('CallbackRejected', { label: 'callbacks rejected' }),
+        gatewayMetric('CallbackIgnored', { label: 'callbacks ignored' }),
+        gatewayMetric('ProfileChangesApplied', { label: 'profile changes applied from webhooks' }),
+        gatewayMetric('LimiterErrors', { label: 'limiter table failures' }),
+        gatewayMetric('CacheErrors', { label: 'cache table failures' }),
+        gatewayMetric('CallbackCacheUpdateFailed', { label: 'webhook cache updates failed' }),
         gatewayMetric('RequestOverLimit', { label: 'Tencent over-limit alerts' }),
         // Powertools adds function_name to ColdStart: search across dimension sets.
         new MathExpression({

@@ -4,7 +4,7 @@ import type { Context } from 'aws-lambda';
 /** What the local server knows about the function it plays. */
 export interface FunctionSettings {
   functionName: string;
-  /** The function's configured timeout; the deployed HTTP function has 10 s. */
+  /** The function's configured timeout (infra/api-routes.ts: 15 s for the HTTP function). */
   timeoutMs: number;
   /** Default 1024, only reported. */
   memoryLimitInMB?: number;

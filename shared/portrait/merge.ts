@@ -1,7 +1,7 @@
 import type { PortraitGetResponse, UserProfileItem } from '../tencent/portrait-types.ts';
 import { uniqueInOrder } from './chunking.ts';
 
-/** Code for an account Tencent's reply left out; not a Tencent code, never cached. */
+/** Code for an account Tencent's reply left out: Tencent's "internal error", never cached. */
 export const NO_ENTRY_CODE = 70500;
 
 /**

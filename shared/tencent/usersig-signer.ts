@@ -2,12 +2,6 @@ import type { CredentialsProvider, TencentCredentials } from './credentials.ts';
 import { DEFAULT_USERSIG_LIFETIME_SECONDS, signUserSig } from './usersig.ts';
 
 /**
- * Lifetime of each UserSig the gateway signs: one day. Official libraries default to 180 days; a
- * short life limits what a leaked UserSig is worth, and renewing costs one HMAC.
- */
-export const USERSIG_LIFETIME_SECONDS = DEFAULT_USERSIG_LIFETIME_SECONDS;
-
-/**
  * Renew when less than this remains: an hour of margin absorbs clock skew between this host and
  * Tencent and keeps a UserSig from expiring while a call (or a frozen Lambda) holds it.
  */
@@ -22,7 +16,7 @@ export interface SignedCredentials {
 export interface UserSigSignerOptions {
   /** The clock in epoch milliseconds. Default `Date.now`. */
   now?: () => number;
-  /** Default {@link USERSIG_LIFETIME_SECONDS}. */
+  /** Default {@link DEFAULT_USERSIG_LIFETIME_SECONDS}. */
   lifetimeSeconds?: number;
   /** Default {@link USERSIG_RENEW_BEFORE_SECONDS}; must be shorter than the lifetime. */
   renewBeforeSeconds?: number;
@@ -47,7 +41,7 @@ export class UserSigSigner {
   constructor(provider: CredentialsProvider, options: UserSigSignerOptions = {}) {
     this.#provider = provider;
     this.#now = options.now ?? Date.now;
-    this.#lifetimeSeconds = options.lifetimeSeconds ?? USERSIG_LIFETIME_SECONDS;
+    this.#lifetimeSeconds = options.lifetimeSeconds ?? DEFAULT_USERSIG_LIFETIME_SECONDS;
     this.#renewBeforeSeconds = options.renewBeforeSeconds ?? USERSIG_RENEW_BEFORE_SECONDS;
     if (!(this.#renewBeforeSeconds >= 0 && this.#renewBeforeSeconds < this.#lifetimeSeconds)) {
       throw new RangeError('renewBeforeSeconds must be at least 0 and shorter than lifetimeSeconds');

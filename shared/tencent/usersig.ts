@@ -1,7 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
 
-/** Tencent's official libraries default to 180 days; we default shorter and renew early. */
+/**
+ * Lifetime of each UserSig the gateway signs: one day. Official libraries default to 180 days; a
+ * short life limits what a leaked UserSig is worth, and renewing costs one HMAC.
+ */
 export const DEFAULT_USERSIG_LIFETIME_SECONDS = 86_400;
 
 export interface UserSigIdentity {

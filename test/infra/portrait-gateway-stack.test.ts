@@ -403,6 +403,10 @@ describe.skipIf(missing.length > 0)(`PortraitGatewayStack template${skipped}`, (
       { what: 'slot denials are a sustained share', needles: () => ['SlotDenied', 'UpstreamCalls'] },
       { what: 'upstream errors keep coming', needles: () => ['SUM(UpstreamErrors)'] },
       { what: 'the API answers 5xx', needles: () => ['"5XXError"'] },
+      {
+        what: 'the table fails the limiter, the cache or a webhook',
+        needles: () => ['LimiterErrors', 'CacheErrors', 'CallbackCacheUpdateFailed'],
+      },
       { what: 'Lambda throttles the HTTP function', needles: () => ['"Throttles"', fnId('http')] },
       { what: 'Lambda throttles the queue function', needles: () => ['"Throttles"', fnId('queue')] },
     ])('fire when $what', ({ needles }) => {

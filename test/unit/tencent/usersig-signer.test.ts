@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeUserSig, verifyUserSig } from '../../../shared/tencent/usersig.ts';
 import {
-  USERSIG_LIFETIME_SECONDS,
-  USERSIG_RENEW_BEFORE_SECONDS,
-  UserSigSigner,
-} from '../../../shared/tencent/usersig-signer.ts';
+  DEFAULT_USERSIG_LIFETIME_SECONDS,
+  decodeUserSig,
+  verifyUserSig,
+} from '../../../shared/tencent/usersig.ts';
+import { USERSIG_RENEW_BEFORE_SECONDS, UserSigSigner } from '../../../shared/tencent/usersig-signer.ts';
 import { RotatingCredentials, testCredentials } from '../../support/tencent-credentials.ts';
 
 const START_MS = 1_700_000_000_000;
@@ -27,7 +27,7 @@ describe('UserSigSigner', () => {
     const first = await signer.current();
 
     // Act
-    clock.ms += (USERSIG_LIFETIME_SECONDS - USERSIG_RENEW_BEFORE_SECONDS) * 1000 - 1000;
+    clock.ms += (DEFAULT_USERSIG_LIFETIME_SECONDS - USERSIG_RENEW_BEFORE_SECONDS) * 1000 - 1000;
     const later = await signer.current();
 
     // Assess
@@ -41,7 +41,7 @@ describe('UserSigSigner', () => {
     const first = await signer.current();
 
     // Act
-    clock.ms += (USERSIG_LIFETIME_SECONDS - USERSIG_RENEW_BEFORE_SECONDS) * 1000;
+    clock.ms += (DEFAULT_USERSIG_LIFETIME_SECONDS - USERSIG_RENEW_BEFORE_SECONDS) * 1000;
     const renewed = await signer.current();
 
     // Assess
