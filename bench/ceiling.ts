@@ -1,12 +1,7 @@
+import { TENCENT_MAX_ACCOUNTS } from '../shared/tencent/request-validation.ts';
 import { busiestSecond } from '../test/support/sliding-second.ts';
 import { openLoop } from './open-loop.ts';
-import {
-  ACCOUNTS_PER_CALL,
-  emulatorCalls,
-  type RequestOutcome,
-  resetEmulator,
-  workloadAccounts,
-} from './workload.ts';
+import { emulatorCalls, type RequestOutcome, resetEmulator, workloadAccounts } from './workload.ts';
 
 /** The ceiling Tencent gives portrait_get by default, which the gateways are configured with. */
 export const CEILING = 200;
@@ -49,7 +44,7 @@ export async function runScenario(
   clients: readonly Client[],
 ): Promise<ScenarioResult> {
   await resetEmulator(emulatorUrl);
-  const callsPerRequest = Math.ceil(ACCOUNTS_PER_REQUEST / ACCOUNTS_PER_CALL);
+  const callsPerRequest = Math.ceil(ACCOUNTS_PER_REQUEST / TENCENT_MAX_ACCOUNTS);
   const ratePerSecond = (CEILING * DEMAND_FACTOR) / callsPerRequest;
   const load = await openLoop<RequestOutcome>({
     ratePerSecond,

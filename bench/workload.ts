@@ -3,10 +3,9 @@ import { Agent, request } from 'undici';
 import { DEMO_CREDENTIALS, DEMO_NUMBERED_ACCOUNTS, demoAccountName } from '../infra/local/demo-profiles.ts';
 import type { EmulatorCall } from '../infra/local/emulator.ts';
 import type { PortraitGetResponse } from '../shared/tencent/portrait-types.ts';
+import { TENCENT_MAX_ACCOUNTS } from '../shared/tencent/request-validation.ts';
 import { signUserSig } from '../shared/tencent/usersig.ts';
 
-/** Tencent's documented most accounts per call. */
-export const ACCOUNTS_PER_CALL = 100;
 export const TAGS = ['Tag_Profile_IM_Nick', 'Tag_Profile_IM_Image', 'Tag_Profile_Custom_Team'];
 
 /** One keep-alive agent for all load, so connection set-up is not what is measured. */
@@ -53,8 +52,8 @@ export function directClient(emulatorUrl: string): (accounts: string[]) => Promi
   const userSig = signUserSig(DEMO_CREDENTIALS);
   return async (accounts) => {
     const chunks: string[][] = [];
-    for (let i = 0; i < accounts.length; i += ACCOUNTS_PER_CALL)
-      chunks.push(accounts.slice(i, i + ACCOUNTS_PER_CALL));
+    for (let i = 0; i < accounts.length; i += TENCENT_MAX_ACCOUNTS)
+      chunks.push(accounts.slice(i, i + TENCENT_MAX_ACCOUNTS));
     const served = await Promise.all(
       chunks.map(async (chunk) => {
         const query = new URLSearchParams({

@@ -55,13 +55,12 @@ import type {
 } from '../../shared/tencent/portrait-types.ts';
 import { isCustomTag, isStandardTag, tagValueType } from '../../shared/tencent/profile-tags.ts';
 import { isLoopbackHost } from '../../shared/tencent/regions.ts';
+import { TENCENT_MAX_ACCOUNTS } from '../../shared/tencent/request-validation.ts';
 import { type UserSigRejection, type UserSigVerdict, verifyUserSig } from '../../shared/tencent/usersig.ts';
 
 export { DEMO_CREDENTIALS, DEMO_PROFILES } from './demo-profiles.ts';
 
 export const PORTRAIT_GET_PATH = '/v4/profile/portrait_get';
-/** Tencent's documented limit of accounts per portrait_get call. */
-export const MAX_ACCOUNTS_PER_CALL = 100;
 /** Tencent's default ceiling for portrait_get, per app. */
 export const DEFAULT_RATE_PER_SECOND = 200;
 
@@ -535,8 +534,8 @@ export class TencentEmulator {
     if (accounts === undefined || accounts === null) return fail(40002, 'To_Account is missing');
     if (!Array.isArray(accounts)) return fail(40001, 'To_Account must be an array of UserIDs');
     if (accounts.length === 0) return fail(40002, 'To_Account is empty');
-    if (accounts.length > MAX_ACCOUNTS_PER_CALL)
-      return fail(40001, `To_Account exceeds ${MAX_ACCOUNTS_PER_CALL} accounts`);
+    if (accounts.length > TENCENT_MAX_ACCOUNTS)
+      return fail(40001, `To_Account exceeds ${TENCENT_MAX_ACCOUNTS} accounts`);
     const badAccount = accounts.findIndex((account) => typeof account !== 'string' || account === '');
     if (badAccount >= 0) return fail(40001, `To_Account[${badAccount}] must be a non-empty string`);
     if (!Array.isArray(tags) || tags.length === 0)

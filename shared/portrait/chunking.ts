@@ -1,13 +1,12 @@
-/** Tencent's documented maximum of accounts per portrait_get call. */
-export const MAX_ACCOUNTS_PER_CALL = 100;
+import { TENCENT_MAX_ACCOUNTS } from '../tencent/request-validation.ts';
 
 /** The distinct values in first-seen order. */
 export function uniqueInOrder<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
 }
 
-/** Splits `values` into consecutive chunks of at most `size` (default {@link MAX_ACCOUNTS_PER_CALL}). */
-export function chunk<T>(values: readonly T[], size: number = MAX_ACCOUNTS_PER_CALL): T[][] {
+/** Splits `values` into consecutive chunks of at most `size` (default {@link TENCENT_MAX_ACCOUNTS}). */
+export function chunk<T>(values: readonly T[], size: number = TENCENT_MAX_ACCOUNTS): T[][] {
   if (!Number.isInteger(size) || size < 1)
     throw new RangeError(`chunk size must be a positive integer, got ${size}`);
   const chunks: T[][] = [];

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunk, MAX_ACCOUNTS_PER_CALL, uniqueInOrder } from '../../../shared/portrait/chunking.ts';
+import { chunk, uniqueInOrder } from '../../../shared/portrait/chunking.ts';
 import { NO_ENTRY_CODE, replyFor } from '../../../shared/portrait/merge.ts';
 import type { UserProfileItem } from '../../../shared/tencent/portrait-types.ts';
+import { TENCENT_MAX_ACCOUNTS } from '../../../shared/tencent/request-validation.ts';
 
 const account = fc.stringMatching(/^[a-z0-9_]{1,6}$/);
 const resultCode = fc.constantFrom(0, 0, 0, 40003, 40006);
@@ -24,8 +25,8 @@ describe('chunk', () => {
         const chunks = chunk(values);
 
         expect(chunks.flat()).toEqual(values);
-        expect(chunks.every((c) => c.length >= 1 && c.length <= MAX_ACCOUNTS_PER_CALL)).toBe(true);
-        expect(chunks.length).toBe(Math.ceil(values.length / MAX_ACCOUNTS_PER_CALL));
+        expect(chunks.every((c) => c.length >= 1 && c.length <= TENCENT_MAX_ACCOUNTS)).toBe(true);
+        expect(chunks.length).toBe(Math.ceil(values.length / TENCENT_MAX_ACCOUNTS));
       }),
     );
   });
