@@ -60,9 +60,24 @@ export async function closeSharedPools(): Promise<void> {
   await Promise.all(pools.map((pool) => pool.close()));
 }
 
+/**
+ * How long an origin that could not be connected to is passed over: 60 s. A call slot covers one
+ * instant, so an attempt goes to one origin only and the service's next attempt, under a fresh slot,
+ * must not wait on the same dead origin again. A minute costs one failed attempt per instance per
+ * minute of a primary outage, and sends the traffic back to the primary a minute after it recovers.
+ */
+export const UNREACHABLE_ORIGIN_MS = 60_000;
+
+/**
+ * Until when each origin that could not be connected to is passed over (epoch ms), for the whole
+ * process: a Lambda instance lives for hours, and clients that share an origin share the network
+ * path to it, so what one client learns spares the others a failed attempt.
+ */
+const unreachableUntil = new Map<string, number>();
+
 export interface TencentClientOptions {
   signer: UserSigSigner;
-  /** Origins to try in order, as `upstreamOrigins` returns them (primary, then backup). */
+  /** Origins in order of preference, as `upstreamOrigins` returns them (primary, then backup). */
   origins: readonly string[];
   /** Default {@link DEFAULT_TIMEOUTS}. */
   timeouts?: Partial<TencentClientTimeouts>;
@@ -70,11 +85,14 @@ export interface TencentClientOptions {
   connectionsPerOrigin?: number;
   /** Default {@link sharedPool}. */
   dispatcherFactory?: DispatcherFactory;
+  /** The clock in epoch milliseconds, for passing over unreachable origins. Default `Date.now`. */
+  now?: () => number;
 }
 
 /**
  * Failures that happen before a single byte reaches Tencent (name resolution, refused or unanswered
- * connect): only these may move on to the backup domain, since the call surely was not counted.
+ * connect): the origin itself is out of reach, so it is passed over for a while. A connection that
+ * broke after it was made (a dead pooled socket) says nothing about the origin.
  */
 const NEVER_REACHED = new Set([
   'ENOTFOUND',
@@ -104,6 +122,7 @@ export class TencentClient implements PortraitClient {
   readonly #poolOptions: Pool.Options;
   readonly #timeouts: TencentClientTimeouts;
   readonly #dispatcherFactory: DispatcherFactory;
+  readonly #now: () => number;
 
   constructor(options: TencentClientOptions) {
     if (options.origins.length === 0) throw new RangeError('TencentClient needs at least one origin');
@@ -117,12 +136,15 @@ export class TencentClient implements PortraitClient {
       connections: options.connectionsPerOrigin ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
     };
     this.#dispatcherFactory = options.dispatcherFactory ?? sharedPool;
+    this.#now = options.now ?? Date.now;
   }
 
   /**
    * One portrait_get attempt: validates the request (at most {@link TENCENT_MAX_ACCOUNTS} accounts)
-   * before any network use, then posts it to the first origin that can be connected to. Resolves
-   * with Tencent's `OK` reply, per-account failures included; throws a `TencentError` otherwise.
+   * before any network use, then posts it to one origin, the first not passed over for
+   * {@link UNREACHABLE_ORIGIN_MS} after a failed connect. Resolves with Tencent's `OK` reply,
+   * per-account failures included; throws a `TencentError` otherwise (a failed connect as a
+   * retryable `connection` failure, so the caller's next attempt goes to the next origin).
    */
   async portraitGet(
     accounts: readonly string[],
@@ -159,23 +181,31 @@ export class TencentClient implements PortraitClient {
     return (await this.#signer.current()).credentials.sdkAppId;
   }
 
-  /** Posts to each origin in turn while the previous one could not even be connected to. */
+  /** Posts to one origin; one that cannot be connected to is passed over by the next attempts. */
   async #post(path: string, body: string, signal: AbortSignal | undefined): Promise<string> {
-    const unreached: string[] = [];
-    for (const origin of this.#origins) {
-      try {
-        return await this.#postTo(origin, path, body, signal);
-      } catch (error) {
-        if (signal?.aborted) throw abortedError(signal);
-        if (error instanceof TencentTransportError) throw error;
-        const code = codeOf(error);
-        if (!NEVER_REACHED.has(code)) throw this.#brokenError(origin, code);
-        unreached.push(`${origin} (${code})`);
-      }
+    const origin = this.#origin();
+    try {
+      return await this.#postTo(origin, path, body, signal);
+    } catch (error) {
+      if (signal?.aborted) throw abortedError(signal);
+      if (error instanceof TencentTransportError) throw error;
+      const code = codeOf(error);
+      if (!NEVER_REACHED.has(code)) throw this.#brokenError(origin, code);
+      unreachableUntil.set(origin, this.#now() + UNREACHABLE_ORIGIN_MS);
+      throw this.#unreachableError(origin, code);
     }
-    throw new TencentTransportError(
-      'connection',
-      `could not connect to Tencent at ${unreached.join(', then ')}`,
+  }
+
+  /**
+   * The first origin not passed over. When every one is, the one whose mark ends first: a total
+   * outage then probes the origins in turn, the primary included, instead of one of them only.
+   */
+  #origin(): string {
+    const now = this.#now();
+    const until = (origin: string) => unreachableUntil.get(origin) ?? 0;
+    return (
+      this.#origins.find((origin) => until(origin) <= now) ??
+      this.#origins.reduce((first, origin) => (until(origin) < until(first) ? origin : first))
     );
   }
 
@@ -192,6 +222,8 @@ export class TencentClient implements PortraitClient {
       body,
       signal: signal ?? null,
     });
+    // Any answer, whatever its status, shows the origin can be reached again.
+    unreachableUntil.delete(origin);
     if (response.statusCode !== 200) {
       await response.body.dump().catch(() => undefined);
       throw new TencentTransportError(
@@ -201,6 +233,19 @@ export class TencentClient implements PortraitClient {
       );
     }
     return response.body.text();
+  }
+
+  #unreachableError(origin: string, code: string): TencentTransportError {
+    const next = this.#origin();
+    const domain = next === this.#origins[0] ? 'primary' : 'backup';
+    const then =
+      next === origin
+        ? 'the next attempt tries it again'
+        : `the next attempt uses the ${domain} domain ${next}`;
+    return new TencentTransportError(
+      'connection',
+      `could not connect to Tencent at ${origin} (${code}); it is passed over for ${UNREACHABLE_ORIGIN_MS / 1000} s and ${then}`,
+    );
   }
 
   #brokenError(origin: string, code: string): TencentTransportError {

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Faults, TencentEmulator } from '../../infra/local/emulator.ts';
 import { type CredentialsProvider, staticCredentials } from '../../shared/tencent/credentials.ts';
@@ -10,7 +11,11 @@ import {
   TencentTransportError,
 } from '../../shared/tencent/errors.ts';
 import type { PortraitGetResponse } from '../../shared/tencent/portrait-types.ts';
-import { closeSharedPools, TencentClient } from '../../shared/tencent/tencent-client.ts';
+import {
+  closeSharedPools,
+  TencentClient,
+  UNREACHABLE_ORIGIN_MS,
+} from '../../shared/tencent/tencent-client.ts';
 import { verifyUserSig } from '../../shared/tencent/usersig.ts';
 import { UserSigSigner } from '../../shared/tencent/usersig-signer.ts';
 import { closedLoopbackOrigin, type LoopbackServer, startLoopbackServer } from '../support/loopback-http.ts';
@@ -26,8 +31,12 @@ import {
 } from '../support/tencent-doc-examples.ts';
 
 const credentials = testCredentials();
-const clientFor = (origins: string[]) =>
-  new TencentClient({ signer: new UserSigSigner(staticCredentials(credentials)), origins });
+const clientFor = (origins: string[], now?: () => number) =>
+  new TencentClient({
+    signer: new UserSigSigner(staticCredentials(credentials)),
+    origins,
+    ...(now && { now }),
+  });
 
 const OK_REPLY: PortraitGetResponse = {
   UserProfileItem: [
@@ -49,11 +58,28 @@ afterAll(async () => {
 });
 
 describe('TencentClient over plain loopback servers', () => {
-  const servers: LoopbackServer[] = [];
+  const servers: Array<Pick<LoopbackServer, 'close'>> = [];
   const serve = async (...args: Parameters<typeof startLoopbackServer>) => {
     const server = await startLoopbackServer(...args);
     servers.push(server);
     return server;
+  };
+  /** Answers OK_REPLY on the port of an origin that refused connections so far: a primary back up. */
+  const revive = async (origin: string) => {
+    const revived = { requests: 0 };
+    const server = createServer((_, response) => {
+      revived.requests += 1;
+      response.end(JSON.stringify(OK_REPLY));
+    });
+    await new Promise<void>((resolve) => server.listen(Number(new URL(origin).port), '127.0.0.1', resolve));
+    servers.push({
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    });
+    return revived;
   };
   afterEach(async () => {
     await Promise.all(servers.splice(0).map((server) => server.close()));
@@ -92,16 +118,49 @@ describe('TencentClient over plain loopback servers', () => {
     });
   });
 
-  it('moves on to the backup domain when the primary refuses the connection', async () => {
+  it('fails a call the primary refused as retryable, and sends the next call to the backup domain', async () => {
     // Prepare
     const primary = await closedLoopbackOrigin();
     const backup = await serve((_, response) => response.end(JSON.stringify(OK_REPLY)));
+    const client = clientFor([primary, backup.origin]);
 
     // Act
-    const reply = await clientFor([primary, backup.origin]).portraitGet(['alice'], ['Tag_Profile_IM_Nick']);
+    const refused = await rejectionOf(client.portraitGet(['alice'], ['Tag_Profile_IM_Nick']));
+    const backupRequestsAfterRefusal = backup.requests.length;
+    const reply = await client.portraitGet(['alice'], ['Tag_Profile_IM_Nick']);
 
     // Assess
+    expect(refused).toMatchObject({ name: 'TencentTransportError', failure: 'connection', retryable: true });
+    expect(refused.message).toContain(`${primary} (ECONNREFUSED)`);
+    expect(refused.message).toContain(`the next attempt uses the backup domain ${backup.origin}`);
+    for (const secret of ['usersig', 'portrait_get?', credentials.secretKey]) {
+      expect(refused.message).not.toContain(secret);
+    }
+    expect(backupRequestsAfterRefusal).toBe(0);
     expect(reply).toEqual(OK_REPLY);
+    expect(backup.requests).toHaveLength(1);
+  });
+
+  it('passes over an unreachable primary until its mark expires, then uses it again', async () => {
+    // Prepare: the primary refuses once, then listens again on the same port.
+    const clock = { ms: Date.now() };
+    const primary = await closedLoopbackOrigin();
+    const backup = await serve((_, response) => response.end(JSON.stringify(OK_REPLY)));
+    const client = clientFor([primary, backup.origin], () => clock.ms);
+    await rejectionOf(client.portraitGet(['alice'], ['Tag_Profile_IM_Nick']));
+    const revived = await revive(primary);
+
+    // Act
+    clock.ms += UNREACHABLE_ORIGIN_MS - 1;
+    await client.portraitGet(['alice'], ['Tag_Profile_IM_Nick']);
+    const beforeExpiry = { primary: revived.requests, backup: backup.requests.length };
+    clock.ms += 1;
+    await client.portraitGet(['alice'], ['Tag_Profile_IM_Nick']);
+    await client.portraitGet(['alice'], ['Tag_Profile_IM_Nick']);
+
+    // Assess
+    expect(beforeExpiry).toEqual({ primary: 0, backup: 1 });
+    expect(revived.requests).toBe(2);
     expect(backup.requests).toHaveLength(1);
   });
 
@@ -127,17 +186,46 @@ describe('TencentClient over plain loopback servers', () => {
     expect(tencent.requests.filter((request) => !request.socketReused).length).toBeLessThanOrEqual(4);
   });
 
-  it('names every origin it could not connect to', async () => {
+  it('with every origin unreachable, tries them in turn, the one passed over longest first', async () => {
     // Prepare
-    const origins = [await closedLoopbackOrigin(), await closedLoopbackOrigin()];
+    const [primary, backup] = [await closedLoopbackOrigin(), await closedLoopbackOrigin()];
+    const client = clientFor([primary, backup]);
 
     // Act
-    const error = await rejectionOf(clientFor(origins).portraitGet(['alice'], ['Tag_Profile_IM_Nick']));
+    const errors: Error[] = [];
+    for (let call = 0; call < 3; call += 1) {
+      errors.push(await rejectionOf(client.portraitGet(['alice'], ['Tag_Profile_IM_Nick'])));
+    }
 
     // Assess
-    expect(error).toBeInstanceOf(TencentTransportError);
-    expect(error).toMatchObject({ failure: 'connection', retryable: true });
-    for (const origin of origins) expect(error.message).toContain(`${origin} (ECONNREFUSED)`);
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(TencentTransportError);
+      expect(error).toMatchObject({ failure: 'connection', retryable: true });
+    }
+    expect(errors.map(({ message }) => message)).toEqual([
+      expect.stringContaining(
+        `${primary} (ECONNREFUSED); it is passed over for 60 s and the next attempt uses the backup domain ${backup}`,
+      ),
+      expect.stringContaining(
+        `${backup} (ECONNREFUSED); it is passed over for 60 s and the next attempt uses the primary domain ${primary}`,
+      ),
+      expect.stringContaining(`${primary} (ECONNREFUSED)`),
+    ]);
+  });
+
+  it('with its only origin unreachable, says the next attempt tries it again', async () => {
+    // Prepare
+    const origin = await closedLoopbackOrigin();
+    const client = clientFor([origin]);
+    await rejectionOf(client.portraitGet(['alice'], ['Tag_Profile_IM_Nick']));
+
+    // Act
+    const error = await rejectionOf(client.portraitGet(['alice'], ['Tag_Profile_IM_Nick']));
+
+    // Assess
+    expect(error).toMatchObject({ name: 'TencentTransportError', failure: 'connection', retryable: true });
+    expect(error.message).toContain(`${origin} (ECONNREFUSED)`);
+    expect(error.message).toContain('the next attempt tries it again');
   });
 
   it('reports a pooled connection that died before answering as retryable, without trying the backup', async () => {
@@ -388,14 +476,20 @@ describe('TencentClient against the Tencent IM emulator', () => {
   });
 
   describe('credentials, as Tencent checks them', () => {
-    it('reaches the emulator through the backup origin when the primary is unreachable', async () => {
+    it('reaches the emulator through the backup origin on the attempt after the primary was unreachable', async () => {
       // Prepare
-      const origins = [await closedLoopbackOrigin(), emulator.url];
+      const { client } = setUp({ origins: [await closedLoopbackOrigin(), emulator.url] });
+      const refused = await rejectionOf(client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']));
 
       // Act
-      const reply = await setUp({ origins }).client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']);
+      const reply = await client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']);
 
       // Assess
+      expect(refused).toMatchObject({
+        name: 'TencentTransportError',
+        failure: 'connection',
+        retryable: true,
+      });
       expect(reply).toEqual(okReply([foundItem('id1', [docNick(1)])]));
       expect(emulator.calls).toHaveLength(1);
     });
