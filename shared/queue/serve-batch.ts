@@ -9,17 +9,31 @@ import type { PortraitResult } from '../portrait/portrait-result.ts';
 import type { PortraitService } from '../portrait/portrait-service.ts';
 import { recordServeStats } from '../telemetry.ts';
 import { TencentError } from '../tencent/errors.ts';
-import type { PortraitGetRequest, TencentEnvelope, UserProfileItem } from '../tencent/portrait-types.ts';
+import type {
+  PortraitGetRequest,
+  PortraitGetResponse,
+  TencentEnvelope,
+  UserProfileItem,
+} from '../tencent/portrait-types.ts';
 import { parseQueueMessage } from './queue-message.ts';
+import { accountsThatFit, ResultTooLargeError } from './result-too-large.ts';
 import type { ResultsPublisher } from './results-publisher.ts';
 
 /** The part of the gateway the queue consumer uses. */
 export interface BatchDeps {
   service: Pick<PortraitService, 'get'>;
-  results: Pick<ResultsPublisher, 'publish'>;
+  results: Pick<ResultsPublisher, 'publish' | 'maxMessageBytes'>;
   logger: Logger;
   metrics: Metrics;
   config: Pick<GatewayConfig, 'maxAccountsPerRequest'>;
+}
+
+/** When one batch's work must be over (epoch ms). */
+export interface BatchDeadlines {
+  /** The service must have answered by then: slot waits and upstream calls end here. */
+  serveByMs: number;
+  /** Publishing must be over by then: calls to the results queue still in flight are aborted. */
+  publishByMs: number;
 }
 
 /** Whether a message is finished (its result accepted by the results queue) or must be delivered again. */
@@ -54,7 +68,7 @@ const withCorrelation = (envelope: TencentEnvelope, correlationId: string | unde
   JSON.stringify(correlationId === undefined ? envelope : { ...envelope, CorrelationId: correlationId });
 
 /** The message's own reply out of a coalesced one: its accounts, its tag order. */
-function replyForMessage(message: Pending, served: PortraitResult): string {
+function replyForMessage(message: Pending, served: PortraitResult): PortraitGetResponse {
   const position = new Map(message.request.TagList.map((tag, index) => [tag, index] as const));
   const items = new Map<string, UserProfileItem>();
   for (const item of served.response.UserProfileItem ?? []) {
@@ -63,7 +77,7 @@ function replyForMessage(message: Pending, served: PortraitResult): string {
     );
     items.set(item.To_Account, ProfileItem === undefined ? item : { ...item, ProfileItem });
   }
-  return withCorrelation(replyFor(message.request.To_Account, items), message.correlationId);
+  return replyFor(message.request.To_Account, items);
 }
 
 /**
@@ -71,16 +85,19 @@ function replyForMessage(message: Pending, served: PortraitResult): string {
  * grouped by their set of tags, each group's accounts fetched by ONE service call, and the reply
  * split back per message. When a group cannot be served whole for a transient reason, each of its
  * messages is tried once more against the cache alone (deadline now), so messages whose accounts are
- * cached, or were fetched before the failure, are still answered. Results, and error results for
- * messages that can never succeed, go to the results queue; a message is done only once its result
- * was accepted there.
+ * cached, or were fetched before the failure, are still answered; that second try records no
+ * metrics, since the group's own try already counted its accounts and any slot it was denied.
+ * Results, and error results for messages that can never succeed (a result larger than the results
+ * queue takes included), go to the results queue; a message is done only once its result was
+ * accepted there.
  */
 export async function serveBatch(
   records: readonly SQSRecord[],
   deps: BatchDeps,
-  deadlineMs: number,
+  deadlines: BatchDeadlines,
 ): Promise<Map<string, Verdict>> {
   const { service, logger, metrics } = deps;
+  const maxBytes = deps.results.maxMessageBytes;
   const limits = { maxAccounts: deps.config.maxAccountsPerRequest };
   const verdicts = new Map<string, Verdict>();
   const results: Result[] = [];
@@ -106,11 +123,17 @@ export async function serveBatch(
     if (isPermanent(error)) refuse(message.messageId, error, message.correlationId);
     else postpone(message, error);
   };
-  const get = async (accounts: readonly string[], tags: readonly string[], deadline: number) => {
-    return service.get(accounts, tags, {
-      deadlineMs: deadline,
-      onStats: (stats) => recordServeStats(metrics, stats),
-    });
+  const answer = (message: Pending, served: PortraitResult) => {
+    const reply = replyForMessage(message, served);
+    const encode = (envelope: PortraitGetResponse) => withCorrelation(envelope, message.correlationId);
+    const body = encode(reply);
+    const bytes = Buffer.byteLength(body, 'utf8');
+    if (bytes <= maxBytes) {
+      results.push({ messageId: message.messageId, body });
+      return;
+    }
+    const fit = accountsThatFit(reply, encode, maxBytes);
+    refuse(message.messageId, new ResultTooLargeError(bytes, maxBytes, fit), message.correlationId);
   };
 
   for (const record of records) {
@@ -132,13 +155,12 @@ export async function serveBatch(
     [...groups.values()].map(async (group) => {
       const tags = (group[0] as Pending).request.TagList;
       try {
-        const served = await get(
+        const served = await service.get(
           group.flatMap((message) => message.request.To_Account),
           tags,
-          deadlineMs,
+          { deadlineMs: deadlines.serveByMs, onStats: (stats) => recordServeStats(metrics, stats) },
         );
-        for (const message of group)
-          results.push({ messageId: message.messageId, body: replyForMessage(message, served) });
+        for (const message of group) answer(message, served);
       } catch (error) {
         if (isPermanent(error) || group.length === 1) {
           for (const message of group) settle(message, error);
@@ -147,8 +169,10 @@ export async function serveBatch(
         await Promise.all(
           group.map(async (message) => {
             try {
-              const served = await get(message.request.To_Account, tags, Math.min(deadlineMs, Date.now()));
-              results.push({ messageId: message.messageId, body: replyForMessage(message, served) });
+              const served = await service.get(message.request.To_Account, tags, {
+                deadlineMs: Math.min(deadlines.serveByMs, Date.now()),
+              });
+              answer(message, served);
             } catch (salvageError) {
               settle(message, salvageError);
             }
@@ -160,6 +184,7 @@ export async function serveBatch(
 
   const published = await deps.results.publish(
     results.map((result, index) => ({ id: `r${index}`, body: result.body })),
+    { deadlineMs: deadlines.publishByMs },
   );
   results.forEach((result, index) => {
     const reason = published.get(`r${index}`);

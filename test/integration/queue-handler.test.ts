@@ -1,9 +1,14 @@
-import type { SQSBatchResponse } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { awsClientOptions } from '../../shared/aws-client-settings.ts';
 import type { Gateway } from '../../shared/gateway.ts';
+import { DEADLINE_MARGIN_MS } from '../../shared/invocation-deadline.ts';
 import { createPortraitQueueHandler } from '../../shared/queue/portrait-queue-handler.ts';
+import { PUBLISH_BUDGET_MS, ResultsPublisher } from '../../shared/queue/results-publisher.ts';
 import { DynamoRateLimiter } from '../../shared/ratelimit/dynamo-rate-limiter.ts';
 import type { PortraitGetResponse } from '../../shared/tencent/portrait-types.ts';
+import { LOOPBACK_AWS_CREDENTIALS, LOOPBACK_AWS_REGION } from '../support/aws-endpoints.ts';
 import { CapturedOutput } from '../support/captured-output.ts';
 import { TEST_CREDENTIALS } from '../support/emulator-factory.ts';
 import { GatewayHarness } from '../support/gateway-harness.ts';
@@ -28,6 +33,18 @@ async function consume(messages: SqsMessageInput[], remainingMs = 10_000): Promi
   return handler(sqsEvent(messages), lambdaContext({ remainingMs }));
 }
 
+/**
+ * A Lambda context whose remaining time runs down with the clock, as a real one does: what it
+ * answers after the handler returned tells whether the invocation would have timed out.
+ */
+function runningContext(remainingMs: number): Context {
+  const endsAt = Date.now() + remainingMs;
+  return { ...lambdaContext(), getRemainingTimeInMillis: () => endsAt - Date.now() };
+}
+
+/** Sum of one metric over the EMF documents written since the last `output.clear()`. */
+const metricTotal = (name: string): number => output.metric(name).reduce((sum, value) => sum + value, 0);
+
 /** What the results queue received from `from` on, by CorrelationId. */
 function resultsSince(from: number): Map<string | undefined, Result> {
   const results = harness.sqs.sentBodies<Result>().slice(from);
@@ -43,6 +60,7 @@ beforeAll(async () => {
 
 afterEach(() => {
   harness.emulator.clearFaults();
+  harness.sqs.latencyMs = 0;
   harness.sqs.refuseEntries(() => false);
   harness.sqs.failCalls(undefined);
   output.clear();
@@ -50,6 +68,7 @@ afterEach(() => {
 
 afterAll(async () => {
   output.stop();
+  sqsClient?.destroy();
   await harness.close();
 });
 
@@ -157,6 +176,118 @@ describe('the SQS consumer', () => {
 
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(['x', 'y']);
     expect(harness.sqs.sent.length).toBe(sentBefore);
+    // Every slot was granted: Tencent failed, not the ceiling. Each account is counted once, though
+    // every message was tried a second time from the cache.
+    expect(metricTotal('SlotDenied')).toBe(0);
+    expect(metricTotal('CacheMisses')).toBe(4);
+    expect(metricTotal('UpstreamCalls')).toBeGreaterThan(0);
+  });
+
+  it('answers a message whose result is too large for one queue message with a 40001 error result, not a retry', async () => {
+    const results = new ResultsPublisher(loopbackSqsClient(), harness.sqs.queueUrl(), {
+      maxMessageBytes: 4_096,
+    });
+    const smallLimitHandler = createPortraitQueueHandler({ ...gateway, results });
+    const largeAccounts = users(601, 40);
+    const sentBefore = harness.sqs.sent.length;
+
+    const response = await smallLimitHandler(
+      sqsEvent([
+        {
+          messageId: 'large',
+          body: { To_Account: largeAccounts, TagList: [NICK, TEAM], CorrelationId: 'large' },
+        },
+        {
+          messageId: 'small',
+          body: { To_Account: users(641, 3), TagList: [NICK, TEAM], CorrelationId: 'small' },
+        },
+      ]),
+      lambdaContext(),
+    );
+    const refusal = resultsSince(sentBefore).get('large');
+    const fitting = Number(/at most (\d+) per message/.exec(refusal?.ErrorInfo ?? '')?.[1]);
+    const advisedBefore = harness.sqs.sent.length;
+    const advised = await smallLimitHandler(
+      sqsEvent([
+        {
+          messageId: 'advised',
+          body: {
+            To_Account: largeAccounts.slice(0, fitting),
+            TagList: [NICK, TEAM],
+            CorrelationId: 'advised',
+          },
+        },
+      ]),
+      lambdaContext(),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(refusal).toEqual({
+      ActionStatus: 'FAIL',
+      ErrorCode: 40001,
+      ErrorInfo: expect.stringMatching(/too large for one queue message .*send fewer To_Account/),
+      ErrorDisplay: '',
+      CorrelationId: 'large',
+    });
+    expect(resultsSince(sentBefore).get('small')?.UserProfileItem).toHaveLength(3);
+    // Following the advice works: that many of the same accounts come back in one message.
+    expect(fitting).toBeGreaterThan(0);
+    expect(fitting).toBeLessThan(largeAccounts.length);
+    expect(advised).toEqual({ batchItemFailures: [] });
+    expect(resultsSince(advisedBefore).get('advised')).toMatchObject({ ActionStatus: 'OK' });
+    expect(resultsSince(advisedBefore).get('advised')?.UserProfileItem).toHaveLength(fitting);
+  });
+
+  it('with little time left, gives up on Tencent in time to publish what it served and answers before its timeout', async () => {
+    const cachedAccounts = users(701, 3);
+    await consume([{ body: { To_Account: cachedAccounts, TagList: [NICK] } }]);
+    // Tencent never answers: the service's calls run to its deadline.
+    harness.emulator.setFaults({ hang: true });
+    // A slow results queue, yet within what the SQS client allows one attempt.
+    harness.sqs.latencyMs = 2_000;
+    const context = runningContext(DEADLINE_MARGIN_MS + PUBLISH_BUDGET_MS + 500);
+    const sentBefore = harness.sqs.sent.length;
+
+    const response = await handler(
+      sqsEvent([
+        {
+          messageId: 'cached',
+          body: { To_Account: cachedAccounts, TagList: [NICK], CorrelationId: 'cached' },
+        },
+        {
+          messageId: 'uncached',
+          body: { To_Account: users(711, 3), TagList: [NICK], CorrelationId: 'uncached' },
+        },
+      ]),
+      context,
+    );
+
+    expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'uncached' }] });
+    expect([...resultsSince(sentBefore).keys()]).toEqual(['cached']);
+  });
+
+  it('cuts short a publish still running at its deadline and leaves its messages for a retry', async () => {
+    const cachedAccounts = users(721, 3);
+    await consume([{ body: { To_Account: cachedAccounts, TagList: [NICK] } }]);
+    // Slower than the time left to publish in.
+    harness.sqs.latencyMs = 2_500;
+    const context = runningContext(DEADLINE_MARGIN_MS + 1_000);
+    const sentBefore = harness.sqs.sent.length;
+
+    const response = await handler(
+      sqsEvent([{ messageId: 'cached', body: { To_Account: cachedAccounts, TagList: [NICK] } }]),
+      context,
+    );
+    const remainingAtAnswer = context.getRemainingTimeInMillis();
+    // The queue may still store what it was sent before the cut: that copy is a duplicate the retry repeats.
+    await vi.waitFor(() => expect(harness.sqs.sent.length).toBe(sentBefore + 1), { timeout: 5_000 });
+
+    expect(remainingAtAnswer).toBeGreaterThan(0);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'cached' }] });
+    expect(output.logs('result not accepted by the results queue; message left for a retry')).toEqual([
+      expect.objectContaining({ messageId: 'cached', reason: 'AbortError' }),
+    ]);
   });
 
   it('refuses to start without a results queue', () => {
@@ -172,6 +303,7 @@ describe('the SQS consumer', () => {
     await takeEverySlot(2_000);
     const callsBefore = harness.emulator.calls.length;
     const sentBefore = harness.sqs.sent.length;
+    output.clear();
 
     const response = await consume(
       [
@@ -184,7 +316,8 @@ describe('the SQS consumer', () => {
           body: { To_Account: users(311, 5), TagList: [NICK], CorrelationId: 'uncached' },
         },
       ],
-      1_500,
+      // Half a second to wait for a slot, after the time kept back for publishing.
+      DEADLINE_MARGIN_MS + PUBLISH_BUDGET_MS + 500,
     );
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'uncached' }] });
@@ -193,8 +326,24 @@ describe('the SQS consumer', () => {
     expect(output.logs('message left for a retry')).toEqual([
       expect.objectContaining({ messageId: 'uncached', reason: 'NoSlotError 60007' }),
     ]);
+    // One denial: the group's. The cache-only second tries of its messages are not counted.
+    expect(metricTotal('SlotDenied')).toBe(1);
   });
 });
+
+let sqsClient: SQSClient | undefined;
+
+/** An SQS client of the consumer's own settings, sending to the harness's loopback SQS. */
+function loopbackSqsClient(): SQSClient {
+  sqsClient ??= new SQSClient(
+    awsClientOptions({
+      endpoint: harness.sqs.url,
+      region: LOOPBACK_AWS_REGION,
+      credentials: LOOPBACK_AWS_CREDENTIALS,
+    }),
+  );
+  return sqsClient;
+}
 
 /**
  * Another instance takes every slot of every window of the next `durationMs`: the real limiter,

@@ -1,0 +1,42 @@
+import { InvalidRequestError } from '../tencent/errors.ts';
+import type { PortraitGetResponse } from '../tencent/portrait-types.ts';
+
+const byteLength = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/**
+ * A request whose result does not fit one message of the results queue: it can never succeed as it
+ * is, so it is answered with 40001 (To_Account) and not retried. The ErrorInfo says how many
+ * accounts would fit, so the sender can split the request.
+ */
+export class ResultTooLargeError extends InvalidRequestError {
+  override readonly name = 'ResultTooLargeError';
+  constructor(resultBytes: number, maxBytes: number, accountsThatFit: number) {
+    super(
+      40001,
+      'To_Account',
+      `the result is too large for one queue message (${resultBytes} bytes, the limit is ${maxBytes}): ` +
+        `send fewer To_Account, at most ${accountsThatFit} per message for these tags`,
+    );
+  }
+}
+
+/**
+ * How many of `reply`'s accounts surely fit one message of `maxBytes`, whichever of them are sent:
+ * the message's fixed part (envelope, CorrelationId, an empty `Fail_Account`), as `encode` writes
+ * it, plus that many times the largest account's share (its item, and its `Fail_Account` entry
+ * when it failed). 0 when even the largest account alone does not fit.
+ */
+export function accountsThatFit(
+  reply: PortraitGetResponse,
+  encode: (reply: PortraitGetResponse) => string,
+  maxBytes: number,
+): number {
+  const fixedBytes = byteLength(encode({ ...reply, UserProfileItem: [], Fail_Account: [] }));
+  let largest = 0;
+  for (const item of reply.UserProfileItem ?? []) {
+    const failEntry = item.ResultCode === 0 ? 0 : byteLength(JSON.stringify(item.To_Account)) + 1;
+    largest = Math.max(largest, byteLength(JSON.stringify(item)) + 1 + failEntry);
+  }
+  if (largest === 0) return 0;
+  return Math.max(0, Math.floor((maxBytes - fixedBytes) / largest));
+}
