@@ -6,7 +6,7 @@
  * retried one at ~8 s. HTTP: 15 s covers a slot wait, a retried call and the cache, and stays far
  * under API Gateway's 29 s, so even a slow invocation answers with its own Tencent-shaped reply
  * instead of the gateway's 504. Queue: 30 s for a coalesced batch (up to 10 messages of up to 1000
- * accounts each) waiting for slots. Callback: Tencent waits 2 s for the reply; 5 s lets a cold start
+ * accounts each): about 23 s to serve it, waiting for slots, and 7 s kept for publishing results. Callback: Tencent waits 2 s for the reply; 5 s lets a cold start
  * that reads the secret still apply the cache change.
  */
 export const FUNCTION_TIMEOUT_SECONDS = { http: 15, queue: 30, callback: 5 } as const;

@@ -7,6 +7,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { SQS_MAX_MESSAGE_BYTES } from '../shared/queue/sqs-message-size.ts';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../shared/table-definition.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/telemetry.ts';
 import { FUNCTION_TIMEOUT_SECONDS } from './api-routes.ts';
@@ -111,7 +112,7 @@ export class PortraitGatewayStack extends Stack {
     const queueDefaults = {
       enforceSSL: true,
       encryption: QueueEncryption.SQS_MANAGED,
-      maxMessageSizeBytes: 1_048_576,
+      maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
     } as const;
     this.deadLetterQueue = new Queue(this, 'RequestDeadLetterQueue', {
       ...queueDefaults,
