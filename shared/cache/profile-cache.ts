@@ -5,6 +5,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from '../callback/callback-signature.ts';
 import type { CachePolicy, ProfileCache } from '../portrait/ports.ts';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../table-definition.ts';
 import type { ProfileItem, ProfileValue, UserProfileItem } from '../tencent/portrait-types.ts';
@@ -22,6 +23,11 @@ export interface ProfileCacheOptions {
   negativeCacheTtlSeconds: number;
   /** Epoch ms. Default `Date.now`. */
   now?: () => number;
+  /**
+   * How far a stamp may be ahead of `now` and still be believed (a webhook's `EventTime` comes from
+   * Tencent's clock). Default {@link DEFAULT_MAX_CLOCK_SKEW_SECONDS}, what the webhook receiver allows.
+   */
+  maxClockSkewSeconds?: number;
   /** Told about every DynamoDB failure that `read`/`write` swallowed. Default: ignore. */
   onError?: (operation: CacheOperation, error: unknown) => void;
   /** `UpdateItem` calls in flight per `write`. Default 25 (the SDK pools 50 sockets). */
@@ -55,10 +61,11 @@ const FIRST_BACKOFF_MS = 25;
 const TAG_PREFIX = 't_';
 const NOT_FOUND = 'notFound';
 /**
- * Tags per `UpdateItem` of a write: the condition holds ~52 bytes per tag, so 64 tags (the most a
- * request may name) stay one call and under DynamoDB's 4 KB limit on an expression (~3.3 KB).
+ * Tags per `UpdateItem` of a write: the condition holds ~72 bytes per tag, so 48 tags stay under
+ * DynamoDB's 4 KB limit on an expression (~3.5 KB). An app has at most 32 distinct tags (12
+ * standard, 20 custom), and `write` drops repeats, so a real request stays one call per account.
  */
-const TAGS_PER_UPDATE = 64;
+const TAGS_PER_UPDATE = 48;
 
 /** One cached tag: `v` is absent when Tencent returned no value for it; `at` is its stamp (epoch ms). */
 interface CachedTag {
@@ -77,6 +84,8 @@ type StoredItem = Record<string, unknown>;
 interface FreshnessLimits {
   valueMs: number;
   notFoundMs: number;
+  /** How far ahead of now a stamp may be and still be believed. */
+  aheadMs: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -100,17 +109,23 @@ export const profileKey = (sdkAppId: number, account: string): string => `p#${sd
  * Fetch starts come from our clock and `EventTime` from Tencent's: a skew between the two moves
  * the line between "before" and "after" a change by that much.
  *
+ * A stamp more than the allowed clock skew ahead of now is not believed: it reads as a miss, and
+ * any write may replace it. Otherwise a future stamp would count as fresh until long after its
+ * TTL, and no fetch could replace it. Tencent's signature does not cover a webhook's body; the
+ * receiver ignores such an `EventTime`, and this keeps one that got past it from pinning a value.
+ *
  * `notFound` is a tombstone rather than a wipe, because a 40003 fetched before an account was
  * (re)created must not erase values a webhook stamped later, and a condition cannot name tags it
  * does not know. Tags stamped before the tombstone belong to an account that vanished and are
  * never served; a tag stamped at or after it proves the account exists, and the 40003 is no longer
  * served either.
  *
- * `expiresAt` is set by every write to max(now, stamp) + the longer of the two TTLs. A stamp is no
+ * `expiresAt` is set by every write to max(now, stamp) + the longer of the two TTLs, with the stamp
+ * taken as at most the allowed skew ahead (a stamp further ahead is never served). A stamp is no
  * later than the clock when it is stored (a fetch start, or an event time unless Tencent's clock
- * runs ahead), so this is never earlier than the expiry of anything the item holds — at most later
- * by one upstream call, or by the difference of the TTLs for a 40003 — and no write needs to read
- * or compare the item's expiry.
+ * runs ahead, by at most the skew), so this is never earlier than the expiry of anything the item
+ * serves by more than that skew — at most later by one upstream call, or by the difference of the
+ * TTLs for a 40003 — and no write needs to read or compare the item's expiry.
  */
 export class DynamoProfileCache implements ProfileCache {
   readonly #client: DynamoDBDocumentClient;
@@ -118,6 +133,7 @@ export class DynamoProfileCache implements ProfileCache {
   readonly #valueTtlMs: number;
   readonly #notFoundTtlMs: number;
   readonly #itemTtlMs: number;
+  readonly #aheadMs: number;
   readonly #now: () => number;
   readonly #onError: (operation: CacheOperation, error: unknown) => void;
   readonly #writeConcurrency: number;
@@ -130,6 +146,7 @@ export class DynamoProfileCache implements ProfileCache {
     this.#valueTtlMs = options.cacheTtlSeconds * 1000;
     this.#notFoundTtlMs = options.negativeCacheTtlSeconds * 1000;
     this.#itemTtlMs = Math.max(this.#valueTtlMs, this.#notFoundTtlMs);
+    this.#aheadMs = (options.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS) * 1000;
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? (() => {});
     this.#writeConcurrency = options.writeConcurrency ?? 25;
@@ -139,7 +156,8 @@ export class DynamoProfileCache implements ProfileCache {
 
   /**
    * Hits for the accounts whose every tag is cached and fresh (a cached absent tag counts), or
-   * whose fresh "not found" is cached. `no-cache` reads nothing; `max-age` can only narrow the TTL.
+   * whose fresh "not found" is cached; a stamp more than the clock skew ahead is a miss. `no-cache`
+   * reads nothing; `max-age` can only narrow the TTL.
    * BatchGetItem slices of 100 run in parallel; a slice that fails reads as misses.
    */
   async read(
@@ -172,10 +190,11 @@ export class DynamoProfileCache implements ProfileCache {
    * Stores Tencent's answers, stamped `fetchedAtMs` (when the upstream call started), so their
    * freshness counts from then. An account's requested tags are merged into its item (a tag
    * without a value as absent; tags not requested keep their own stamps), each only where the
-   * cached stamp is not later: one conditional `UpdateItem` per account, and only when that fails
-   * (a webhook or a later fetch got there first: rare) one per tag, so the other tags still land.
-   * A 40003 is stored as "not found" under the short TTL unless a later one is cached; it hides
-   * the tags stamped before it, not those stamped later. Other failures are not cached. Never
+   * cached stamp is not later (or is beyond the clock skew ahead: not believed): one conditional
+   * `UpdateItem` per account and 48 tags, and only when that fails (a webhook or a later fetch got
+   * there first: rare) one per tag, so the other tags still land. A 40003 is stored as "not found"
+   * under the short TTL unless a later believable one is cached; it hides the tags stamped before
+   * it, not those stamped later. Other failures are not cached. Never
    * throws: after the first DynamoDB failure the rest of the write is dropped and reported.
    */
   async write(
@@ -203,9 +222,17 @@ export class DynamoProfileCache implements ProfileCache {
    * the item exists, the tag's cached stamp (if any) is older than the event, and any cached "not
    * found" is not newer (the tag then overrides it: the account exists). So an older or replayed
    * event never overwrites a newer value, an answer fetched before the event and stored after it
-   * never overwrites the event's value (see `write`), and no item is created for an uncached
-   * account. A tag the account did not have cached yet is added: a webhook carries a tag's whole
-   * new value, as true as a fetched one, so a later read of that tag may be served from it.
+   * never overwrites the event's value (see `write`). A tag the account did not have cached yet is
+   * added: a webhook carries a tag's whole new value, as true as a fetched one, so a later read of
+   * that tag may be served from it. A cached stamp beyond the clock skew ahead is replaced; an
+   * `eventTimeMs` that far ahead is stored but never served (see the class): the receiver ignores
+   * such an event first. Values are stored as given: the caller checks them against their tags.
+   *
+   * No item is created for an account that is not cached: Tencent calls back for every profile
+   * change in the app, and an item per never-read user would cost a write each. The price: when the
+   * first fetch of an account is in flight while its profile changes, the webhook finds nothing to
+   * update, and the fetch's older answer is cached until its TTL.
+   *
    * Resolves to the number of tags applied. Unlike `read`/`write` it throws on a DynamoDB failure:
    * its caller answers the webhook and reports the failure.
    */
@@ -228,11 +255,14 @@ export class DynamoProfileCache implements ProfileCache {
   }
 
   #limits(policy: CachePolicy): FreshnessLimits {
-    if (policy.mode !== 'max-age') return { valueMs: this.#valueTtlMs, notFoundMs: this.#notFoundTtlMs };
+    const aheadMs = this.#aheadMs;
+    if (policy.mode !== 'max-age')
+      return { valueMs: this.#valueTtlMs, notFoundMs: this.#notFoundTtlMs, aheadMs };
     const maxAgeMs = policy.maxAgeSeconds * 1000;
     return {
       valueMs: Math.min(this.#valueTtlMs, maxAgeMs),
       notFoundMs: Math.min(this.#notFoundTtlMs, maxAgeMs),
+      aheadMs,
     };
   }
 
@@ -263,7 +293,13 @@ export class DynamoProfileCache implements ProfileCache {
 
   /** See {@link DynamoProfileCache} on `expiresAt`. */
   #expiresAt(stampMs: number): number {
-    return expirySeconds(Math.max(this.#now(), stampMs) + this.#itemTtlMs);
+    const now = this.#now();
+    return expirySeconds(Math.min(Math.max(now, stampMs), now + this.#aheadMs) + this.#itemTtlMs);
+  }
+
+  /** Stamps later than this are not believed, so any write may replace them. */
+  #unbelievableAfter(): number {
+    return this.#now() + this.#aheadMs;
   }
 
   async #storeValues(key: string, tags: readonly string[], profile: readonly ProfileItem[], at: number) {
@@ -280,17 +316,26 @@ export class DynamoProfileCache implements ProfileCache {
     }
   }
 
-  /** Sets every tag of `entries`, or none when any of them is cached with a stamp later than `at`. */
+  /**
+   * Sets every tag of `entries`, or none when any of them is cached with a stamp later than `at`
+   * (and believable).
+   */
   #storeTags(key: string, entries: ReadonlyArray<[string, CachedTag]>, at: number, expiresAt: number) {
     const names: Record<string, string> = { '#at': 'at', '#exp': TTL_ATTRIBUTE };
-    const values: Record<string, unknown> = { ':at': at, ':exp': expiresAt };
+    const values: Record<string, unknown> = {
+      ':at': at,
+      ':exp': expiresAt,
+      ':ahead': this.#unbelievableAfter(),
+    };
     const sets: string[] = [];
     const conditions: string[] = [];
     entries.forEach(([tag, cached], index) => {
       names[`#t${index}`] = TAG_PREFIX + tag;
       values[`:t${index}`] = cached;
       sets.push(`#t${index} = :t${index}`);
-      conditions.push(`(attribute_not_exists(#t${index}) OR #t${index}.#at <= :at)`);
+      conditions.push(
+        `(attribute_not_exists(#t${index}) OR #t${index}.#at <= :at OR #t${index}.#at > :ahead)`,
+      );
     });
     return this.#updateIf({
       TableName: this.#tableName,
@@ -309,9 +354,14 @@ export class DynamoProfileCache implements ProfileCache {
       TableName: this.#tableName,
       Key: { [PARTITION_KEY]: key },
       UpdateExpression: 'SET #nf = :nf, #exp = :exp',
-      ConditionExpression: 'attribute_not_exists(#nf) OR #nf.#at <= :at',
+      ConditionExpression: 'attribute_not_exists(#nf) OR #nf.#at <= :at OR #nf.#at > :ahead',
       ExpressionAttributeNames: { '#nf': NOT_FOUND, '#at': 'at', '#exp': TTL_ATTRIBUTE },
-      ExpressionAttributeValues: { ':nf': notFound, ':at': at, ':exp': this.#expiresAt(at) },
+      ExpressionAttributeValues: {
+        ':nf': notFound,
+        ':at': at,
+        ':exp': this.#expiresAt(at),
+        ':ahead': this.#unbelievableAfter(),
+      },
     });
   }
 
@@ -328,8 +378,8 @@ export class DynamoProfileCache implements ProfileCache {
         Key: { [PARTITION_KEY]: key },
         UpdateExpression: 'SET #t = :t, #exp = :exp',
         ConditionExpression:
-          'attribute_exists(#pk) AND (attribute_not_exists(#t) OR #t.#at < :event) AND ' +
-          '(attribute_not_exists(#nf) OR #nf.#at <= :event)',
+          'attribute_exists(#pk) AND (attribute_not_exists(#t) OR #t.#at < :event OR #t.#at > :ahead) AND ' +
+          '(attribute_not_exists(#nf) OR #nf.#at <= :event OR #nf.#at > :ahead)',
         ExpressionAttributeNames: {
           '#pk': PARTITION_KEY,
           '#t': TAG_PREFIX + tag,
@@ -337,7 +387,12 @@ export class DynamoProfileCache implements ProfileCache {
           '#nf': NOT_FOUND,
           '#exp': TTL_ATTRIBUTE,
         },
-        ExpressionAttributeValues: { ':t': cached, ':exp': expiresAt, ':event': cached.at },
+        ExpressionAttributeValues: {
+          ':t': cached,
+          ':exp': expiresAt,
+          ':event': cached.at,
+          ':ahead': this.#unbelievableAfter(),
+        },
       },
       signal,
     );
@@ -358,6 +413,7 @@ export class DynamoProfileCache implements ProfileCache {
 /**
  * The cache entry for `account` if it answers the request now, else undefined (a miss): its 40003
  * while no tag is stamped since, else its requested tags if each is fresh and not older than it.
+ * A stamp beyond `limits.aheadMs` ahead of `now` is a miss, and proves nothing about the account.
  */
 function hitFrom(
   account: string,
@@ -366,12 +422,15 @@ function hitFrom(
   limits: FreshnessLimits,
   now: number,
 ): UserProfileItem | undefined {
+  const believableUntil = now + limits.aheadMs;
+  // A stamp within the skew ahead is as old as one stored now: max-age=0 still misses.
+  const ageOf = (stamp: number) => Math.max(0, now - stamp);
   const notFound = item[NOT_FOUND];
   let vanishedAt = Number.NEGATIVE_INFINITY;
   if (notFound !== undefined) {
-    if (!isStamped(notFound)) return undefined;
-    if (!hasTagStampedSince(item, notFound.at)) {
-      if (now - notFound.at >= limits.notFoundMs) return undefined;
+    if (!isStamped(notFound) || notFound.at > believableUntil) return undefined;
+    if (!hasTagStampedBetween(item, notFound.at, believableUntil)) {
+      if (ageOf(notFound.at) >= limits.notFoundMs) return undefined;
       const info = typeof notFound.info === 'string' ? notFound.info : '';
       return { To_Account: account, ResultCode: NOT_FOUND_CODE, ResultInfo: info };
     }
@@ -380,16 +439,23 @@ function hitFrom(
   const profile: ProfileItem[] = [];
   for (const tag of tags) {
     const cached = item[TAG_PREFIX + tag];
-    if (!isStamped(cached) || cached.at < vanishedAt || now - cached.at >= limits.valueMs) return undefined;
+    if (
+      !isStamped(cached) ||
+      cached.at > believableUntil ||
+      cached.at < vanishedAt ||
+      ageOf(cached.at) >= limits.valueMs
+    )
+      return undefined;
     if ('v' in cached) profile.push({ Tag: tag, Value: cached.v as ProfileValue });
   }
   return { To_Account: account, ProfileItem: profile, ResultCode: 0, ResultInfo: '' };
 }
 
-/** Whether any tag of `item` is stamped at or after `sinceMs`: the account existed then. */
-const hasTagStampedSince = (item: StoredItem, sinceMs: number): boolean =>
+/** Whether any tag of `item` is stamped from `sinceMs` to `untilMs`: the account existed then. */
+const hasTagStampedBetween = (item: StoredItem, sinceMs: number, untilMs: number): boolean =>
   Object.entries(item).some(
-    ([name, value]) => name.startsWith(TAG_PREFIX) && isStamped(value) && value.at >= sinceMs,
+    ([name, value]) =>
+      name.startsWith(TAG_PREFIX) && isStamped(value) && value.at >= sinceMs && value.at <= untilMs,
   );
 
 const expirySeconds = (epochMs: number): number => Math.ceil(epochMs / 1000);

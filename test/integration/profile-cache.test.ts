@@ -25,6 +25,8 @@ const GENDER = 'Tag_Profile_IM_Gender';
 const LEVEL = 'Tag_Profile_IM_Level';
 const TTL_S = 600;
 const NEGATIVE_TTL_S = 60;
+const SKEW_MS = 60_000;
+const DAY_MS = 86_400_000;
 const T0 = 1_800_000_000_000;
 const DEFAULT: CachePolicy = { mode: 'default' };
 
@@ -481,6 +483,137 @@ describe('DynamoProfileCache on dynalite', () => {
       // Assess
       await expect(outcome).rejects.toThrow();
       down.client.destroy();
+    });
+  });
+
+  describe("stamps ahead of the clock (a webhook body is not covered by Tencent's signature)", () => {
+    const storedExpiry = async (account: string) =>
+      (
+        await table.dynamo.documentClient.send(
+          new GetCommand({ TableName: table.tableName, Key: { pk: profileKey(APP, account) } }),
+        )
+      ).Item?.expiresAt;
+
+    describe.each([
+      { ahead: 'exactly the allowed skew', aheadMs: SKEW_MS, hit: true },
+      { ahead: '1 ms more than the allowed skew', aheadMs: SKEW_MS + 1, hit: false },
+      { ahead: 'a day', aheadMs: DAY_MS, hit: false },
+    ])('a value stamped $ahead ahead of now', ({ aheadMs, hit }) => {
+      it(hit ? 'is believed: a hit' : 'is not believed: a miss', async () => {
+        // Prepare: as if a webhook with a future EventTime had got past the receiver
+        const cache = cacheWith();
+        await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
+        const applied = await cache.applyChanges(
+          APP,
+          'alice',
+          [{ Tag: NICK, Value: 'Pinned' }],
+          T0 + aheadMs,
+        );
+
+        // Act
+        const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+
+        // Assess
+        expect(applied).toBe(1);
+        expect(hits.get('alice')).toEqual(hit ? found('alice', { [NICK]: 'Pinned' }) : undefined);
+      });
+    });
+
+    it('lets a later fetch replace a value stamped beyond the skew, and never serves it again', async () => {
+      // Prepare
+      const cache = cacheWith();
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
+      await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Pinned' }], T0 + DAY_MS);
+
+      // Act
+      nowMs = T0 + 1000;
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice 2' })], T0 + 1000);
+      const fetched = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      nowMs = T0 + DAY_MS;
+      const atTheForgedStamp = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+
+      // Assess
+      expect(fetched.get('alice')).toEqual(found('alice', { [NICK]: 'Alice 2' }));
+      expect(atTheForgedStamp.has('alice')).toBe(false);
+      expect(errors).toEqual([]);
+    });
+
+    it('lets a later webhook replace a value stamped beyond the skew', async () => {
+      // Prepare
+      const cache = cacheWith();
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
+      await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Pinned' }], T0 + DAY_MS);
+
+      // Act
+      const applied = await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice 2' }], T0 + 500);
+      const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+
+      // Assess
+      expect(applied).toBe(1);
+      expect(hits.get('alice')).toEqual(found('alice', { [NICK]: 'Alice 2' }));
+    });
+
+    it('keeps the item no longer than a value stamped at the skew would need', async () => {
+      // Prepare
+      const cache = cacheWith();
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
+
+      // Act
+      await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Pinned' }], T0 + 365 * DAY_MS);
+      const expiresAt = await storedExpiry('alice');
+
+      // Assess
+      expect(expiresAt).toBe((T0 + SKEW_MS + TTL_S * 1000) / 1000);
+    });
+
+    it('misses on max-age=0 even for a value stamped within the skew ahead', async () => {
+      // Prepare
+      const cache = cacheWith();
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
+      await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice 2' }], T0 + 30_000);
+
+      // Act
+      const revalidate = await cache.read(APP, ['alice'], [NICK], { mode: 'max-age', maxAgeSeconds: 0 });
+      const byDefault = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+
+      // Assess
+      expect(revalidate.has('alice')).toBe(false);
+      expect(byDefault.get('alice')).toEqual(found('alice', { [NICK]: 'Alice 2' }));
+    });
+
+    it('still serves a "not found": a tag stamped beyond the skew does not prove the account exists', async () => {
+      // Prepare
+      const cache = cacheWith();
+      await cache.write(APP, [NICK], [notFound('ghost')], nowMs);
+      const applied = await cache.applyChanges(
+        APP,
+        'ghost',
+        [{ Tag: GENDER, Value: 'Gender_Type_Male' }],
+        T0 + DAY_MS,
+      );
+
+      // Act
+      const hits = await cache.read(APP, ['ghost'], [NICK], DEFAULT);
+
+      // Assess
+      expect(applied).toBe(1);
+      expect(hits.get('ghost')).toEqual(notFound('ghost'));
+    });
+
+    it('misses on a "not found" stamped beyond the skew, and lets a later fetch replace it', async () => {
+      // Prepare
+      const cache = cacheWith();
+      await cache.write(APP, [NICK], [notFound('ghost')], T0 + DAY_MS);
+      const ahead = await cache.read(APP, ['ghost'], [NICK], DEFAULT);
+
+      // Act
+      nowMs = T0 + 1000;
+      await cache.write(APP, [NICK], [notFound('ghost')], T0 + 1000);
+      const replaced = await cache.read(APP, ['ghost'], [NICK], DEFAULT);
+
+      // Assess
+      expect(ahead.has('ghost')).toBe(false);
+      expect(replaced.get('ghost')).toEqual(notFound('ghost'));
     });
   });
 
