@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ProfileItem } from '../tencent/portrait-types.ts';
-import { isKnownTagShape } from '../tencent/profile-tags.ts';
+import type { ProfileItem, ProfileValue } from '../tencent/portrait-types.ts';
+import { isKnownTagShape, tagValueType } from '../tencent/profile-tags.ts';
 import { MAX_USER_ID_BYTES } from '../tencent/request-validation.ts';
 
 export const PORTRAIT_SET_COMMAND = 'Profile.CallbackPortraitSet';
@@ -68,14 +68,56 @@ export function parseCallbackBody(body: string): CallbackCommand {
   return { kind: 'other', command };
 }
 
+/** The longest string value Tencent stores (reference/tencent-im.md §5): nicknames, URLs, custom fields. */
+export const MAX_STRING_VALUE_BYTES = 500;
+const UINT32_MAX = 0xffff_ffff;
+
+/** A change left out of the cache because its value cannot be its tag's; `problem` names no value. */
+export interface DroppedChange {
+  Tag: string;
+  problem: string;
+}
+
+export interface CacheableChanges {
+  changes: ProfileItem[];
+  dropped: DroppedChange[];
+}
+
 /**
- * The changes worth caching: tags the gateway can be asked for (other tags could never be read
- * back), the last value winning when Tencent lists a tag twice, in first-seen order.
+ * Why `value` cannot be the value of `tag`, or undefined when it can: uint32 tags hold whole JSON
+ * numbers from 0 to 2³²−1, the others strings of at most {@link MAX_STRING_VALUE_BYTES} UTF-8 bytes.
+ * A decimal string for a uint32 tag is refused rather than converted: Tencent documents numbers,
+ * and a value the gateway had to guess at is better fetched than served.
  */
-export function cacheableChanges(items: readonly ProfileItem[]): ProfileItem[] {
-  const byTag = new Map<string, ProfileItem>();
-  for (const item of items) {
-    if (isKnownTagShape(item.Tag)) byTag.set(item.Tag, { Tag: item.Tag, Value: item.Value });
+export function valueProblem(tag: string, value: ProfileValue): string | undefined {
+  if (tagValueType(tag) === 'uint32') {
+    if (typeof value !== 'number') return `a uint32 tag needs a number, got a ${typeof value}`;
+    return Number.isInteger(value) && value >= 0 && value <= UINT32_MAX
+      ? undefined
+      : `a uint32 tag needs a whole number from 0 to ${UINT32_MAX}`;
   }
-  return [...byTag.values()];
+  if (typeof value !== 'string') return `a string tag needs a string, got a ${typeof value}`;
+  return Buffer.byteLength(value, 'utf8') > MAX_STRING_VALUE_BYTES
+    ? `the string is longer than ${MAX_STRING_VALUE_BYTES} bytes`
+    : undefined;
+}
+
+/**
+ * Splits a change's items into those worth caching and those dropped. Only tags the gateway can
+ * be asked for count (others could never be read back, and are left out silently); the last value
+ * wins when Tencent lists a tag twice, in first-seen order; a value that does not fit its tag (see
+ * {@link valueProblem}) drops its tag, since the body is not covered by Tencent's signature.
+ */
+export function cacheableChanges(items: readonly ProfileItem[]): CacheableChanges {
+  const latest = new Map<string, ProfileValue>();
+  for (const item of items) {
+    if (isKnownTagShape(item.Tag)) latest.set(item.Tag, item.Value);
+  }
+  const result: CacheableChanges = { changes: [], dropped: [] };
+  for (const [tag, value] of latest) {
+    const problem = valueProblem(tag, value);
+    if (problem === undefined) result.changes.push({ Tag: tag, Value: value });
+    else result.dropped.push({ Tag: tag, problem });
+  }
+  return result;
 }

@@ -9,6 +9,7 @@ import {
   type RequestOverLimit,
 } from './callback-commands.ts';
 import { type CallbackQuery, type CallbackRejection, verifyCallback } from './callback-signature.ts';
+import { type EventTimeBounds, type EventTimeProblem, eventTimeProblem } from './event-time.ts';
 
 /** Tencent's webhook reply; anything but `ActionStatus: OK` counts as a failed delivery on its side. */
 export interface CallbackAck {
@@ -49,7 +50,7 @@ export interface CallbackReceiverDeps {
   cache: ProfileChangeTarget;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   metrics: Pick<Metrics, 'addMetric' | 'addMetadata'>;
-  /** Epoch ms, for the `RequestTime` check. Default `Date.now`. */
+  /** Epoch ms, for the `RequestTime` and `EventTime` checks. Default `Date.now`. */
   now?: () => number;
   /**
    * The most one webhook may spend on the secret and the table together. Default
@@ -60,6 +61,9 @@ export interface CallbackReceiverDeps {
 }
 
 export const DEFAULT_CALLBACK_BUDGET_MS = 800;
+
+/** Why a verified webhook changed nothing; the `reason` metadata of the `CallbackIgnored` metric. */
+export type IgnoredReason = 'malformed' | 'unused-command' | EventTimeProblem;
 
 /** The secret or the table did not answer within the webhook's budget. */
 export class CallbackBudgetExceededError extends Error {
@@ -122,6 +126,12 @@ function within<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise
  * verified call is acknowledged with `ActionStatus: OK`, even when the cache could not be updated:
  * Tencent cannot do anything better with a failure, and the cached value still expires with its TTL.
  *
+ * Tencent's signature covers the URL (token + `RequestTime`), not the body, so whoever sees one
+ * signed URL can post any body to it within the minute: a change whose `EventTime` is ahead of the
+ * gateway's clock or of its own `RequestTime` is ignored (see {@link eventTimeProblem}), and a value
+ * that does not fit its tag is dropped (see `valueProblem`). Both are still acknowledged, like any
+ * verified call: a refusal would only show as a failed delivery on Tencent's side.
+ *
  * Profile changes are applied, not invalidated: the next read is then a cache hit with the new value
  * and costs no call under the 200/s ceiling, and ordering by `EventTime` (a conditional write in
  * the cache) makes a late, older event harmless. Invalidation would also be order-safe, but every
@@ -136,7 +146,7 @@ export class CallbackReceiver {
 
   /** Answers one webhook call; never throws. */
   async receive(request: CallbackRequest): Promise<CallbackReply> {
-    const { logger, metrics, credentials, now, budgetMs } = this.#deps;
+    const { logger, credentials, now, budgetMs } = this.#deps;
     const budget = AbortSignal.timeout(budgetMs);
     let secret: Awaited<ReturnType<CredentialsProvider['get']>>;
     try {
@@ -146,32 +156,41 @@ export class CallbackReceiver {
       logger.error('webhook refused: the credentials could not be read', { error });
       return UNAVAILABLE;
     }
-    const verdict = verifyCallback(request.query, secret, { nowMs: now() });
+    const nowMs = now();
+    const verdict = verifyCallback(request.query, secret, { nowMs });
     if (!verdict.ok) return this.#reject(verdict.reason, request.query);
 
     const command = parseCallbackBody(request.body);
     switch (command.kind) {
-      case 'portrait-set':
-        await this.#applyPortraitSet(secret.sdkAppId, command.event, budget);
+      case 'portrait-set': {
+        // verifyCallback accepted RequestTime: a string of digits.
+        const clock = { requestTimeSeconds: Number(request.query.RequestTime), nowMs };
+        await this.#applyPortraitSet(secret.sdkAppId, command.event, clock, budget);
         break;
+      }
       case 'request-over-limit':
         this.#reportOverLimit(command.alert);
         break;
       case 'malformed':
-        metrics.addMetric('CallbackIgnored', MetricUnit.Count, 1);
+        this.#countIgnored('malformed');
         logger.warn('webhook ignored: its body cannot be read', {
           command: clip(command.command),
           problem: command.problem,
         });
         break;
       case 'other':
-        metrics.addMetric('CallbackIgnored', MetricUnit.Count, 1);
+        this.#countIgnored('unused-command');
         logger.info('webhook ignored: the gateway has no use for this command', {
           command: clip(command.command),
         });
         break;
     }
     return { statusCode: 200, body: OK };
+  }
+
+  #countIgnored(reason: IgnoredReason): void {
+    this.#deps.metrics.addMetadata('reason', reason);
+    this.#deps.metrics.addMetric('CallbackIgnored', MetricUnit.Count, 1);
   }
 
   #countRejection(reason: CallbackRejection | 'credentials-unavailable'): void {
@@ -194,17 +213,41 @@ export class CallbackReceiver {
     return REFUSALS[reason];
   }
 
-  async #applyPortraitSet(sdkAppId: number, event: PortraitSet, budget: AbortSignal): Promise<void> {
+  async #applyPortraitSet(
+    sdkAppId: number,
+    event: PortraitSet,
+    clock: EventTimeBounds,
+    budget: AbortSignal,
+  ): Promise<void> {
     const { cache, logger, metrics } = this.#deps;
-    const changes = cacheableChanges(event.ProfileItem);
+    const timeProblem = eventTimeProblem(event.EventTime, clock);
+    if (timeProblem !== undefined) {
+      this.#countIgnored(timeProblem);
+      logger.warn(
+        'profile change ignored: its EventTime is ahead of the gateway clock or of its RequestTime',
+        {
+          reason: timeProblem,
+          account: event.From_Account,
+          eventTime: event.EventTime,
+          requestTime: clock.requestTimeSeconds,
+          now: clock.nowMs,
+        },
+      );
+      return;
+    }
+    const { changes, dropped } = cacheableChanges(event.ProfileItem);
     const context = {
       account: event.From_Account,
       tags: changes.map((change) => change.Tag),
       eventTime: event.EventTime,
     };
+    if (dropped.length > 0) {
+      metrics.addMetric('ProfileChangesDropped', MetricUnit.Count, dropped.length);
+      logger.warn('profile change: values that do not fit their tag are not cached', { ...context, dropped });
+    }
     if (changes.length === 0) {
       metrics.addMetric('ProfileChangesApplied', MetricUnit.Count, 0);
-      logger.info('profile change ignored: none of its tags can be served by the gateway', context);
+      logger.info('profile change ignored: none of its tags can be cached', context);
       return;
     }
     try {

@@ -25,6 +25,9 @@ import { type LoopbackServer, startLoopbackServer } from '../support/loopback-ht
 
 const TOKEN = 'callback-token-for-tests';
 const NICK = 'Tag_Profile_IM_Nick';
+const LEVEL = 'Tag_Profile_IM_Level';
+const GENDER = 'Tag_Profile_IM_Gender';
+const ROLE = 'Tag_Profile_IM_Role';
 const SDKAPPID = String(TEST_CREDENTIALS.sdkAppId);
 
 type Handler = (
@@ -116,18 +119,28 @@ async function sendWebhook(
   return { status: result.statusCode, body: JSON.parse(result.body) as Record<string, unknown> };
 }
 
-/** The nicknames the gateway serves for `accounts`, and how many calls reached Tencent meanwhile. */
-async function readNicks(...accounts: string[]) {
+/** The profiles the gateway serves for `accounts`, and how many calls reached Tencent meanwhile. */
+async function readProfiles(accounts: string[], tags: string[]) {
   const callsBefore = emulator.calls.length;
   const result = await portraitGet(
-    apiGatewayEvent({ body: { To_Account: accounts, TagList: [NICK] } }),
+    apiGatewayEvent({ body: { To_Account: accounts, TagList: tags } }),
     lambdaContext(),
   );
   const reply = JSON.parse(result.body) as PortraitGetResponse;
-  const nicks = Object.fromEntries(
-    (reply.UserProfileItem ?? []).map((item) => [item.To_Account, item.ProfileItem?.[0]?.Value]),
+  const profiles = Object.fromEntries(
+    (reply.UserProfileItem ?? []).map((item) => [
+      item.To_Account,
+      Object.fromEntries((item.ProfileItem ?? []).map(({ Tag, Value }) => [Tag, Value])),
+    ]),
   );
-  return { nicks, upstreamCalls: emulator.calls.length - callsBefore };
+  return { profiles, upstreamCalls: emulator.calls.length - callsBefore };
+}
+
+/** The nicknames the gateway serves for `accounts`, and how many calls reached Tencent meanwhile. */
+async function readNicks(...accounts: string[]) {
+  const { profiles, upstreamCalls } = await readProfiles(accounts, [NICK]);
+  const nicks = Object.fromEntries(accounts.map((account) => [account, profiles[account]?.[NICK]]));
+  return { nicks, upstreamCalls };
 }
 
 const cachedItem = async (account: string) =>
@@ -230,7 +243,8 @@ describe('POST /tencent-im/callback keeps the cache coherent', () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.uniqueArray(fc.integer({ min: 1, max: 60_000 }), { minLength: 1, maxLength: 5 }),
+        // Stamped after the read, so up to 50 s ahead: within the skew allowed to Tencent's clock.
+        fc.uniqueArray(fc.integer({ min: 1, max: 50_000 }), { minLength: 1, maxLength: 5 }),
         fc.nat({ max: 4 }),
         async (offsets, replayIndex) => {
           // Prepare
@@ -368,6 +382,99 @@ describe('POST /tencent-im/callback refuses what Tencent did not sign for this a
       expect.objectContaining({ message: expect.stringContaining('TIM_CALLBACK_TOKEN'), reason: 'no-token' }),
     );
     expect(await cachedItem('tokenless')).toEqual(before);
+  });
+});
+
+describe("POST /tencent-im/callback does not trust the body, which Tencent's signature does not cover", () => {
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  describe.each([
+    {
+      case: 'an EventTime two minutes ahead of the gateway clock',
+      account: 'ahead-2min',
+      eventTime: () => Date.now() + 120_000,
+      requestTime: nowSeconds,
+      reason: 'event-time-ahead-of-clock',
+    },
+    {
+      case: 'an EventTime a year ahead',
+      account: 'ahead-1y',
+      eventTime: () => Date.now() + 365 * 86_400_000,
+      requestTime: nowSeconds,
+      reason: 'event-time-ahead-of-clock',
+    },
+    {
+      case: 'an EventTime 30 s ahead, replayed on a URL signed 50 s ago',
+      account: 'replayed',
+      eventTime: () => Date.now() + 30_000,
+      requestTime: () => nowSeconds() - 50,
+      reason: 'event-time-after-request',
+    },
+  ])('a signed profile change with $case', ({ account, eventTime, requestTime, reason }) => {
+    it('is acknowledged and ignored, counted and logged with its reason; the cached value stays', async () => {
+      // Prepare
+      setNick(account, 'Genuine');
+      await readNicks(account);
+      const before = await cachedItem(account);
+      const query = webhookQuery('Profile.CallbackPortraitSet', TOKEN, requestTime());
+
+      // Act
+      const reply = await sendWebhook(nickChange(account, 'Pinned', eventTime()), query);
+      const after = await readNicks(account);
+
+      // Assess
+      expect(reply).toEqual({ status: 200, body: { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 } });
+      expect(output.metric('CallbackIgnored')).toBe(1);
+      expect(output.metric('ProfileChangesApplied')).toBe(0);
+      expect(output.records()).toContainEqual(expect.objectContaining({ _aws: expect.anything(), reason }));
+      expect(output.logs('WARN')).toContainEqual(expect.objectContaining({ reason, account }));
+      expect(await cachedItem(account)).toEqual(before);
+      expect(after).toEqual({ nicks: { [account]: 'Genuine' }, upstreamCalls: 0 });
+    });
+  });
+
+  it("caches a change's values that fit their tags, and drops those that do not", async () => {
+    // Prepare
+    const tags = [NICK, LEVEL, GENDER, ROLE];
+    emulator.setProfile('typed', [
+      { Tag: NICK, Value: 'Before' },
+      { Tag: LEVEL, Value: 3 },
+      { Tag: GENDER, Value: 'Gender_Type_Female' },
+      { Tag: ROLE, Value: 1 },
+    ]);
+    await readProfiles(['typed'], tags);
+    emulator.setProfile('typed', [
+      { Tag: NICK, Value: 'After' },
+      { Tag: LEVEL, Value: 4 },
+      { Tag: GENDER, Value: 'Gender_Type_Female' },
+      { Tag: ROLE, Value: 1 },
+    ]);
+    const change = {
+      ...nickChange('typed', 'After', Date.now()),
+      ProfileItem: [
+        { Tag: NICK, Value: 'After' },
+        { Tag: LEVEL, Value: '4' },
+        { Tag: GENDER, Value: 'x'.repeat(501) },
+        { Tag: ROLE, Value: -1 },
+      ],
+    };
+
+    // Act
+    const reply = await sendWebhook(change);
+    const after = await readProfiles(['typed'], tags);
+
+    // Assess
+    expect(reply.body).toEqual({ ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 });
+    expect(after).toEqual({
+      profiles: { typed: { [NICK]: 'After', [LEVEL]: 3, [GENDER]: 'Gender_Type_Female', [ROLE]: 1 } },
+      upstreamCalls: 0,
+    });
+    expect(output.metric('ProfileChangesApplied')).toBe(1);
+    expect(output.metric('ProfileChangesDropped')).toBe(3);
+    const warning = output.logs('WARN').find((record) => Array.isArray(record.dropped));
+    expect(warning?.dropped).toEqual(
+      [LEVEL, GENDER, ROLE].map((Tag) => ({ Tag, problem: expect.any(String) })),
+    );
+    expect(JSON.stringify(warning)).not.toContain('x'.repeat(501));
   });
 });
 

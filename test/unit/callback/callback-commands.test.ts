@@ -1,5 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cacheableChanges, parseCallbackBody } from '../../../shared/callback/callback-commands.ts';
+import {
+  cacheableChanges,
+  MAX_STRING_VALUE_BYTES,
+  parseCallbackBody,
+  valueProblem,
+} from '../../../shared/callback/callback-commands.ts';
+import { STANDARD_TAGS } from '../../../shared/tencent/profile-tags.ts';
 
 const portraitSet = {
   CallbackCommand: 'Profile.CallbackPortraitSet',
@@ -86,6 +93,13 @@ describe('parseCallbackBody', () => {
   });
 });
 
+const tagsOfType = (type: 'string' | 'uint32') =>
+  Object.entries(STANDARD_TAGS)
+    .filter(([, tagType]) => tagType === type)
+    .map(([tag]) => tag);
+const UINT32_TAGS = tagsOfType('uint32');
+const STRING_TAGS = [...tagsOfType('string'), 'Tag_Profile_Custom_Hobby'];
+
 describe('cacheableChanges', () => {
   it('keeps the tags the gateway can serve, the last value of a repeated tag, in first-seen order', () => {
     // Prepare
@@ -97,12 +111,95 @@ describe('cacheableChanges', () => {
     ];
 
     // Act
-    const changes = cacheableChanges(items);
+    const { changes, dropped } = cacheableChanges(items);
 
     // Assess
     expect(changes).toEqual([
       { Tag: 'Tag_Profile_IM_Nick', Value: 'second' },
       { Tag: 'Tag_Profile_Custom_Hobby', Value: 'chess' },
     ]);
+    expect(dropped).toEqual([]);
+  });
+
+  it("drops a tag whose last value does not fit it, keeping the change's other tags", () => {
+    // Prepare
+    const items = [
+      { Tag: 'Tag_Profile_IM_Level', Value: 3 },
+      { Tag: 'Tag_Profile_IM_Nick', Value: 'Alice' },
+      { Tag: 'Tag_Profile_IM_Level', Value: '4' },
+    ];
+
+    // Act
+    const { changes, dropped } = cacheableChanges(items);
+
+    // Assess
+    expect(changes).toEqual([{ Tag: 'Tag_Profile_IM_Nick', Value: 'Alice' }]);
+    expect(dropped).toEqual([{ Tag: 'Tag_Profile_IM_Level', problem: expect.stringMatching(/number/) }]);
+  });
+});
+
+describe('valueProblem', () => {
+  describe.each([
+    { case: 'a uint32 tag sent a decimal string', tag: 'Tag_Profile_IM_Level', value: '3' },
+    { case: 'a uint32 tag sent a negative number', tag: 'Tag_Profile_IM_Role', value: -1 },
+    { case: 'a uint32 tag sent a fraction', tag: 'Tag_Profile_IM_BirthDay', value: 20190419.5 },
+    { case: 'a uint32 tag sent 2^32', tag: 'Tag_Profile_IM_Language', value: 2 ** 32 },
+    { case: 'a string tag sent a number', tag: 'Tag_Profile_IM_Nick', value: 7 },
+    { case: 'a custom tag sent a number', tag: 'Tag_Profile_Custom_Hobby', value: 7 },
+    {
+      case: 'a string of 501 bytes',
+      tag: 'Tag_Profile_IM_SelfSignature',
+      value: 'x'.repeat(MAX_STRING_VALUE_BYTES + 1),
+    },
+    { case: 'a string of 250 characters, 750 bytes', tag: 'Tag_Profile_IM_Nick', value: '名'.repeat(250) },
+  ])('$case', ({ tag, value }) => {
+    it('is a problem, named without the value', () => {
+      // Act
+      const problem = valueProblem(tag, value);
+
+      // Assess
+      expect(problem).toMatch(/^(a (uint32|string) tag needs|the string is longer)/);
+      expect(problem?.length).toBeLessThan(80);
+    });
+  });
+
+  it('accepts every whole number from 0 to 2^32-1 for a uint32 tag', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...UINT32_TAGS),
+        fc.oneof(fc.constantFrom(0, 0xffff_ffff), fc.integer({ min: 0, max: 0xffff_ffff })),
+        (tag, value) => {
+          // Act / Assess
+          expect(valueProblem(tag, value)).toBeUndefined();
+        },
+      ),
+    );
+  });
+
+  it('accepts every string of at most 500 UTF-8 bytes for a string tag', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...STRING_TAGS),
+        fc.string({ unit: 'grapheme', maxLength: 200 }),
+        (tag, value) => {
+          // Prepare
+          const fits = Buffer.byteLength(value, 'utf8') <= MAX_STRING_VALUE_BYTES;
+
+          // Act
+          const problem = valueProblem(tag, value);
+
+          // Assess
+          expect(problem === undefined).toBe(fits);
+        },
+      ),
+    );
+  });
+
+  it('accepts a string of exactly 500 bytes', () => {
+    // Act
+    const problem = valueProblem('Tag_Profile_IM_Image', `https://${'a'.repeat(MAX_STRING_VALUE_BYTES - 8)}`);
+
+    // Assess
+    expect(problem).toBeUndefined();
   });
 });
