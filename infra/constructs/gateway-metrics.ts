@@ -15,12 +15,14 @@ export const GATEWAY_METRIC_NAMES = [
   'CallbackIgnored',
   'CallbackCacheUpdateFailed',
   'ProfileChangesApplied',
+  'ProfileChangesDropped',
   'RequestOverLimit',
   'CacheErrors',
   'LimiterErrors',
   'ClientErrors',
   'ServerErrors',
   'MessagesDone',
+  'MessagesRetried',
 ] as const;
 
 export type GatewayMetricName = (typeof GATEWAY_METRIC_NAMES)[number];

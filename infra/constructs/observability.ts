@@ -208,6 +208,7 @@ export class Observability extends Construct {
         props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'DLQ' }),
         props.resultsQueue.metricApproximateNumberOfMessagesVisible({ label: 'results waiting' }),
         gatewayMetric('MessagesDone', { label: 'requests answered' }),
+        gatewayMetric('MessagesRetried', { label: 'requests left for an SQS retry' }),
       ]),
     );
     this.dashboard.addWidgets(
@@ -215,6 +216,7 @@ export class Observability extends Construct {
         gatewayMetric('CallbackRejected', { label: 'callbacks rejected' }),
         gatewayMetric('CallbackIgnored', { label: 'callbacks ignored' }),
         gatewayMetric('ProfileChangesApplied', { label: 'profile changes applied from webhooks' }),
+        gatewayMetric('ProfileChangesDropped', { label: 'webhook values dropped (wrong type)' }),
         gatewayMetric('LimiterErrors', { label: 'limiter table failures' }),
         gatewayMetric('CacheErrors', { label: 'cache table failures' }),
         gatewayMetric('CallbackCacheUpdateFailed', { label: 'webhook cache updates failed' }),
