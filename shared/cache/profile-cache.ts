@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -88,8 +89,6 @@ interface FreshnessLimits {
   aheadMs: number;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 const isStamped = (value: unknown): value is { at: number; [field: string]: unknown } =>
   typeof value === 'object' && value !== null && typeof (value as { at?: unknown }).at === 'number';
 
@@ -151,7 +150,7 @@ export class DynamoProfileCache implements ProfileCache {
     this.#onError = options.onError ?? (() => {});
     this.#writeConcurrency = options.writeConcurrency ?? 25;
     this.#unprocessedRetries = options.unprocessedRetries ?? 4;
-    this.#sleep = options.sleep ?? defaultSleep;
+    this.#sleep = options.sleep ?? sleep;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DependencyError, NoSlotError, TENCENT_LOCKOUT_MS, UpstreamLockedError } from '../errors.ts';
 import { ruleFor } from '../tencent/error-codes.ts';
 import { InvalidRequestError, TencentApiError, TencentError } from '../tencent/errors.ts';
@@ -52,8 +53,6 @@ function noSlot(grant: SlotGrant, pending: readonly Task[]): TencentError {
   return lastErrorOf(pending) ?? new NoSlotError('retryAfterMs' in grant ? grant.retryAfterMs : 1000);
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Serves portrait_get from the cache where it can and from Tencent where it must (DESIGN.md §3),
  * every upstream attempt under a call slot of the shared ceiling.
@@ -70,7 +69,7 @@ export class PortraitService {
       backoffMs: 50,
       minCallMs: 150,
       now: Date.now,
-      sleep: defaultSleep,
+      sleep,
       ...deps,
     };
   }

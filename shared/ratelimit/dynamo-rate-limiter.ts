@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RateLimiter, SlotGrant } from '../portrait/ports.ts';
@@ -55,8 +56,6 @@ interface Waiter {
   resolve: (grant: SlotGrant) => void;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** The partition key of one app's counter for the window starting at `windowStartMs`. */
 export const rateWindowKey = (sdkAppId: number, windowStartMs: number): string =>
   `r#${sdkAppId}#${windowStartMs}`;
@@ -101,7 +100,7 @@ export class DynamoRateLimiter implements RateLimiter {
     this.#client = options.client;
     this.#tableName = options.tableName;
     this.#now = options.now ?? Date.now;
-    this.#sleep = options.sleep ?? defaultSleep;
+    this.#sleep = options.sleep ?? sleep;
     this.#onError = options.onError ?? (() => {});
   }
 
