@@ -8,13 +8,13 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { GatewayConfig } from '../config.ts';
 import { invocationDeadline } from '../invocation-deadline.ts';
+import { parsePortraitRequest } from '../portrait/portrait-request.ts';
 import type { PortraitService } from '../portrait/portrait-service.ts';
 import { recordServeStats } from '../telemetry.ts';
 import { bodySizeLimit } from './body-size-limit.ts';
 import { cachePolicyFrom } from './cache-control.ts';
 import { errorResponder } from './error-responder.ts';
 import { JSON_CONTENT_TYPE } from './error-response.ts';
-import { parsePortraitRequest } from './portrait-request.ts';
 import { serveHeaders } from './serve-headers.ts';
 
 /**

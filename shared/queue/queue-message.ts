@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parsePortraitRequest, type RequestLimits } from '../http/portrait-request.ts';
+import { parsePortraitRequest, type RequestLimits } from '../portrait/portrait-request.ts';
 import type { Disposition } from '../tencent/error-codes.ts';
 import { InvalidRequestError, TencentError } from '../tencent/errors.ts';
 import type { PortraitGetRequest } from '../tencent/portrait-types.ts';
