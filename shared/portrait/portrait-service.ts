@@ -7,6 +7,7 @@ import { chunk, uniqueInOrder } from './chunking.ts';
 import { replyFor } from './merge.ts';
 import type { GetOptions, PortraitResult, ServeStats } from './portrait-result.ts';
 import type { PortraitClient, ProfileCache, RateLimiter, SlotGrant } from './ports.ts';
+import { TagRefusals } from './tag-refusals.ts';
 
 export interface PortraitServiceDeps {
   client: PortraitClient;
@@ -61,6 +62,7 @@ export class PortraitService {
   readonly #deps: Required<PortraitServiceDeps>;
   /** Until when Tencent refuses this app's calls (70050); this instance makes none before then. */
   #lockedUntilMs = 0;
+  readonly #tagRefusals = new TagRefusals();
 
   constructor(deps: PortraitServiceDeps) {
     this.#deps = {
@@ -121,6 +123,8 @@ export class PortraitService {
     if (misses.length > 0) {
       const lockedForMs = this.#lockedUntilMs - now();
       if (lockedForMs > 0) throw new UpstreamLockedError(lockedForMs);
+      const refused = this.#tagRefusals.check(sdkAppId, tagList, now());
+      if (refused) throw refused;
       const fetchedAtMs = now();
       try {
         await new UpstreamRun(this.#deps, sdkAppId, tagList, options.deadlineMs, stats, fetched).run(
@@ -130,6 +134,7 @@ export class PortraitService {
         if (error instanceof TencentError && error.disposition === 'wait-minute') {
           this.#lockedUntilMs = now() + TENCENT_LOCKOUT_MS;
         }
+        this.#tagRefusals.remember(sdkAppId, tagList, error, now());
         throw error;
       } finally {
         if (store) await cache.write(sdkAppId, tagList, [...fetched.values()], fetchedAtMs);

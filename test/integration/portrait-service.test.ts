@@ -217,6 +217,21 @@ describe('PortraitService over dynalite and the emulator', () => {
       expect(parts.emulator.calls.map((c) => c.outcome)).toEqual([0, 70050]);
     });
 
+    it('remembers that Tencent refused a tag list, so repeating it costs no more calls', async () => {
+      const { service } = instance();
+      const bogus = 'Tag_Profile_Custom_Nope';
+
+      const first = await rejectionOf(
+        service.get(['alice'], [NICK, bogus], { deadlineMs: deadlineIn(5000) }),
+      );
+      const again = await rejectionOf(service.get(['bob'], [bogus, NICK], { deadlineMs: deadlineIn(5000) }));
+      await service.get(['bob'], [NICK], { deadlineMs: deadlineIn(5000) });
+
+      expect(first).toMatchObject({ code: 40009 });
+      expect(again).toBe(first);
+      expect(parts.emulator.calls.map((c) => c.outcome)).toEqual([40009, 0]);
+    });
+
     it('makes no upstream call when DynamoDB is down: no slot, a dependency error', async () => {
       const { service } = serviceInstance(parts, {
         tableName,

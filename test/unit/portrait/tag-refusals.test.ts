@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { TagRefusals } from '../../../shared/portrait/tag-refusals.ts';
+import { TencentApiError, TencentTransportError } from '../../../shared/tencent/errors.ts';
+
+const APP = 1_400_000_000;
+const NICK = 'Tag_Profile_IM_Nick';
+const BOGUS = 'Tag_Profile_Custom_Nope';
+const unknownTag = () => new TencentApiError(40009, 'Err_Profile_Tag_Not_Exist');
+
+describe('TagRefusals', () => {
+  it('answers a refused tag list, in any order, until the refusal is ttl old', () => {
+    const refusals = new TagRefusals(60_000);
+    const error = unknownTag();
+    refusals.remember(APP, [NICK, BOGUS], error, 0);
+
+    expect(refusals.check(APP, [BOGUS, NICK], 59_999)).toBe(error);
+    expect(refusals.check(APP, [BOGUS, NICK], 60_000)).toBeUndefined();
+  });
+
+  it('keeps apps and tag lists apart', () => {
+    const refusals = new TagRefusals();
+    refusals.remember(APP, [BOGUS], unknownTag(), 0);
+
+    expect(refusals.check(APP + 1, [BOGUS], 1)).toBeUndefined();
+    expect(refusals.check(APP, [BOGUS, NICK], 1)).toBeUndefined();
+  });
+
+  it.each([
+    ['a transient failure', new TencentTransportError('timeout', 'timed out')],
+    ['a rate-limit refusal', new TencentApiError(60007, 'too frequent')],
+    ['a bad account', new TencentApiError(40001, 'To_Account')],
+  ])('forgets %s: only refusals of the tag list are remembered', (_case, error) => {
+    const refusals = new TagRefusals();
+
+    refusals.remember(APP, [NICK], error, 0);
+
+    expect(refusals.check(APP, [NICK], 1)).toBeUndefined();
+  });
+
+  it('holds at most maxEntries tag lists, forgetting the oldest', () => {
+    const refusals = new TagRefusals(60_000, 2);
+    for (const tag of ['Tag_Profile_Custom_A', 'Tag_Profile_Custom_B', 'Tag_Profile_Custom_C'])
+      refusals.remember(APP, [tag], unknownTag(), 0);
+
+    expect(refusals.check(APP, ['Tag_Profile_Custom_A'], 1)).toBeUndefined();
+    expect(refusals.check(APP, ['Tag_Profile_Custom_C'], 1)).toBeDefined();
+  });
+});
