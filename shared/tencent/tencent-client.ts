@@ -153,7 +153,8 @@ export class TencentClient implements PortraitClient {
   ): Promise<PortraitGetResponse> {
     const request = validatePortraitRequest(accounts, tags, TENCENT_MAX_ACCOUNTS);
     if (signal?.aborted) throw abortedError(signal);
-    const { credentials, userSig } = await this.#signer.current();
+    // No secret read between a slot's grant and its call: ready() resolved the credentials first.
+    const { credentials, userSig } = this.#signer.held() ?? (await this.#signer.current());
     const query = new URLSearchParams({
       sdkappid: String(credentials.sdkAppId),
       identifier: credentials.identifier,

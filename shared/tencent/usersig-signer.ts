@@ -61,6 +61,16 @@ export class UserSigSigner {
     return this.#sign(credentials);
   }
 
+  /**
+   * The held UserSig while it has more than `renewBeforeSeconds` of life left, without asking the
+   * provider (no I/O): what a call made right after its slot was granted uses, since `current()`
+   * ran before the slot was asked for. Undefined when nothing usable is held.
+   */
+  held(): SignedCredentials | undefined {
+    const held = this.#held;
+    return held && this.#now() < held.renewAtMs ? held.signed : undefined;
+  }
+
   /** Signs anew with the provider's current credentials (after 70001/70052). */
   async renew(): Promise<SignedCredentials> {
     return this.#sign(await this.#provider.get());

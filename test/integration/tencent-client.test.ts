@@ -494,6 +494,22 @@ describe('TencentClient against the Tencent IM emulator', () => {
       expect(emulator.calls).toHaveLength(1);
     });
 
+    it('makes a call with the UserSig ready() prepared, asking the credentials source nothing in between', async () => {
+      // Prepare: the slot is granted between ready() and portraitGet(); a secret read there would
+      // delay the call past its slot's window.
+      const provider = new RotatingCredentials(APP);
+      const { client } = setUp({ provider });
+      await client.ready();
+      const readsBeforeTheCall = provider.gets;
+
+      // Act
+      const reply = await client.portraitGet(['id1'], ['Tag_Profile_IM_Nick']);
+
+      // Assess
+      expect(reply.ActionStatus).toBe('OK');
+      expect(provider.gets).toBe(readsBeforeTheCall);
+    });
+
     it('reloadCredentials() recovers from a rotated secret key (70005)', async () => {
       // Prepare
       const provider = new RotatingCredentials(APP);
