@@ -132,8 +132,25 @@ export class DynamoRateLimiter implements RateLimiter {
         const sleepMs = await this.#serveOneApp();
         if (sleepMs > 0) await this.#sleep(sleepMs);
       }
+    } catch (error) {
+      // Nothing here is expected to throw; if something does, no waiter may hang and no rejection
+      // may go unhandled (it would end the Lambda process): everyone waiting is told "no slot".
+      this.#report(error);
+      this.#settle(
+        () => true,
+        () => ({ granted: 0, retryAfterMs: FAIL_CLOSED_RETRY_MS, unavailable: true }),
+      );
     } finally {
       this.#pumping = false;
+    }
+  }
+
+  /** Tells `onError`, which must not be able to break the limiter (it logs and counts). */
+  #report(error: unknown): void {
+    try {
+      this.#onError(error);
+    } catch {
+      // A failing logger must not leave waiters without an answer.
     }
   }
 
@@ -163,7 +180,7 @@ export class DynamoRateLimiter implements RateLimiter {
         group.reduce((sum, w) => sum + w.wanted, 0),
       );
     } catch (error) {
-      this.#onError(error);
+      this.#report(error);
       const unavailable: SlotGrant = { granted: 0, retryAfterMs: FAIL_CLOSED_RETRY_MS, unavailable: true };
       this.#settle(
         (w) => group.includes(w),

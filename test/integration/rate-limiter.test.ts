@@ -273,6 +273,30 @@ describe('DynamoRateLimiter on dynalite', () => {
       expect(errors).toHaveLength(1);
     });
 
+    it('still answers every waiter when the error reporter itself throws', async () => {
+      // Prepare
+      const down = loopbackClients(await closedLoopbackOrigin());
+      const limiter = limiterWith({
+        client: down.documentClient,
+        onError: () => {
+          throw new Error('the logger failed');
+        },
+      });
+
+      // Act
+      const grants = await Promise.all([
+        limiter.acquire(APP, 1, Date.now() + 10_000),
+        limiter.acquire(APP, 2, Date.now() + 10_000),
+      ]);
+      down.client.destroy();
+
+      // Assess
+      expect(grants).toEqual([
+        { granted: 0, retryAfterMs: FAIL_CLOSED_RETRY_MS, unavailable: true },
+        { granted: 0, retryAfterMs: FAIL_CLOSED_RETRY_MS, unavailable: true },
+      ]);
+    });
+
     it('refuses to ask for no slot at all', async () => {
       // Prepare
       const limiter = limiterWith({});
