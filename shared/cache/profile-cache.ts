@@ -232,8 +232,12 @@ export class DynamoProfileCache implements ProfileCache {
    * first fetch of an account is in flight while its profile changes, the webhook finds nothing to
    * update, and the fetch's older answer is cached until its TTL.
    *
-   * Resolves to the number of tags applied. Unlike `read`/`write` it throws on a DynamoDB failure:
-   * its caller answers the webhook and reports the failure.
+   * `forget` names tags that changed to a value the caller would not store (e.g. of the wrong
+   * type): each is removed where its cached value is older than the event, so the stale value is
+   * not served and the next read fetches the tag anew.
+   *
+   * Resolves to the number of tags applied or forgotten. Unlike `read`/`write` it throws on a
+   * DynamoDB failure: its caller answers the webhook and reports the failure.
    */
   async applyChanges(
     sdkAppId: number,
@@ -241,15 +245,19 @@ export class DynamoProfileCache implements ProfileCache {
     changes: readonly ProfileItem[],
     eventTimeMs: number,
     signal?: AbortSignal,
+    forget: readonly string[] = [],
   ): Promise<number> {
     const latest = new Map(changes.map((change) => [change.Tag, change.Value]));
     const key = profileKey(sdkAppId, account);
     const expiresAt = this.#expiresAt(eventTimeMs);
-    const applied = await Promise.all(
-      [...latest].map(([tag, value]) =>
+    const applied = await Promise.all([
+      ...[...latest].map(([tag, value]) =>
         this.#applyChange(key, tag, { v: value, at: eventTimeMs }, expiresAt, signal),
       ),
-    );
+      ...forget
+        .filter((tag) => !latest.has(tag))
+        .map((tag) => this.#forgetOlder(key, tag, eventTimeMs, signal)),
+    ]);
     return applied.filter(Boolean).length;
   }
 
@@ -392,6 +400,26 @@ export class DynamoProfileCache implements ProfileCache {
           ':event': cached.at,
           ':ahead': this.#unbelievableAfter(),
         },
+      },
+      signal,
+    );
+  }
+
+  /** Removes a cached tag stamped before `eventTimeMs`; false when there was none. */
+  #forgetOlder(
+    key: string,
+    tag: string,
+    eventTimeMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
+    return this.#updateIf(
+      {
+        TableName: this.#tableName,
+        Key: { [PARTITION_KEY]: key },
+        UpdateExpression: 'REMOVE #t',
+        ConditionExpression: 'attribute_exists(#pk) AND (#t.#at < :event OR #t.#at > :ahead)',
+        ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#t': TAG_PREFIX + tag, '#at': 'at' },
+        ExpressionAttributeValues: { ':event': eventTimeMs, ':ahead': this.#unbelievableAfter() },
       },
       signal,
     );

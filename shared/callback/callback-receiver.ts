@@ -42,6 +42,7 @@ export interface ProfileChangeTarget {
     changes: readonly ProfileItem[],
     eventTimeMs: number,
     signal?: AbortSignal,
+    forget?: readonly string[],
   ): Promise<number>;
 }
 
@@ -241,18 +242,25 @@ export class CallbackReceiver {
       tags: changes.map((change) => change.Tag),
       eventTime: event.EventTime,
     };
+    const forget = dropped.map((drop) => drop.Tag);
     if (dropped.length > 0) {
       metrics.addMetric('ProfileChangesDropped', MetricUnit.Count, dropped.length);
-      logger.warn('profile change: values that do not fit their tag are not cached', { ...context, dropped });
+      logger.warn(
+        'profile change: values that do not fit their tag are not cached; older cached ones are removed',
+        {
+          ...context,
+          dropped,
+        },
+      );
     }
-    if (changes.length === 0) {
+    if (changes.length === 0 && forget.length === 0) {
       metrics.addMetric('ProfileChangesApplied', MetricUnit.Count, 0);
       logger.info('profile change ignored: none of its tags can be cached', context);
       return;
     }
     try {
       const applied = await within(
-        cache.applyChanges(sdkAppId, event.From_Account, changes, event.EventTime, budget),
+        cache.applyChanges(sdkAppId, event.From_Account, changes, event.EventTime, budget, forget),
         budget,
         'the profile cache',
       );

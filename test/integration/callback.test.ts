@@ -432,7 +432,7 @@ describe("POST /tencent-im/callback does not trust the body, which Tencent's sig
     });
   });
 
-  it("caches a change's values that fit their tags, and drops those that do not", async () => {
+  it("caches a change's values that fit their tags, and forgets the cached ones whose new value does not", async () => {
     // Prepare
     const tags = [NICK, LEVEL, GENDER, ROLE];
     emulator.setProfile('typed', [
@@ -465,10 +465,10 @@ describe("POST /tencent-im/callback does not trust the body, which Tencent's sig
     // Assess
     expect(reply.body).toEqual({ ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 });
     expect(after).toEqual({
-      profiles: { typed: { [NICK]: 'After', [LEVEL]: 3, [GENDER]: 'Gender_Type_Female', [ROLE]: 1 } },
-      upstreamCalls: 0,
+      profiles: { typed: { [NICK]: 'After', [LEVEL]: 4, [GENDER]: 'Gender_Type_Female', [ROLE]: 1 } },
+      upstreamCalls: 1,
     });
-    expect(output.metric('ProfileChangesApplied')).toBe(1);
+    expect(output.metric('ProfileChangesApplied')).toBe(4);
     expect(output.metric('ProfileChangesDropped')).toBe(3);
     const warning = output.logs('WARN').find((record) => Array.isArray(record.dropped));
     expect(warning?.dropped).toEqual(

@@ -441,6 +441,23 @@ describe('DynamoProfileCache on dynalite', () => {
       expect(hits.get('alice')).toEqual(found('alice', { [NICK]: 'Alice now' }));
     });
 
+    it('forgets a cached tag older than the event when told to, and keeps one fetched after it', async () => {
+      // Prepare
+      const cache = cacheWith();
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
+      await cache.write(APP, [NICK], [found('bob', { [NICK]: 'Bob now' })], nowMs);
+
+      // Act
+      const forgotten = await cache.applyChanges(APP, 'alice', [], T0 + 1000, undefined, [NICK]);
+      const kept = await cache.applyChanges(APP, 'bob', [], T0 - 1, undefined, [NICK]);
+      const hits = await cache.read(APP, ['alice', 'bob'], [NICK], DEFAULT);
+
+      // Assess
+      expect([forgotten, kept]).toEqual([1, 0]);
+      expect(hits.has('alice')).toBe(false);
+      expect(hits.get('bob')).toEqual(found('bob', { [NICK]: 'Bob now' }));
+    });
+
     it('creates nothing for an account that is not cached', async () => {
       // Prepare
       const cache = cacheWith();
