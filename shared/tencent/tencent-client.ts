@@ -53,10 +53,15 @@ export const sharedPool: DispatcherFactory = (origin, options) => {
   return pool;
 };
 
-/** Closes every shared pool (local server shutdown, tests); the next call opens new ones. */
+/**
+ * Closes every shared pool and forgets which origins were unreachable (local server shutdown,
+ * tests: a loopback port closed by one test may be another test's server later); the next call
+ * opens new ones.
+ */
 export async function closeSharedPools(): Promise<void> {
   const pools = [...sharedPools.values()];
   sharedPools.clear();
+  unreachableUntil.clear();
   await Promise.all(pools.map((pool) => pool.close()));
 }
 

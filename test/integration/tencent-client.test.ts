@@ -83,6 +83,7 @@ describe('TencentClient over plain loopback servers', () => {
   };
   afterEach(async () => {
     await Promise.all(servers.splice(0).map((server) => server.close()));
+    await closeSharedPools();
   });
 
   it('sends the documented query and body, with a fresh random and a valid UserSig', async () => {
