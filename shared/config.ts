@@ -20,7 +20,8 @@ export const DEFAULTS = {
 export const BOUNDS = {
   rateLimitPerSecond: { min: 2, max: 100_000 },
   ttlSeconds: { min: 0, max: 31_536_000 },
-  maxAccountsPerRequest: { min: 1, max: 100_000 },
+  // 5000 UserIDs of 32 bytes still fit the 256 KiB body limit (shared/http/body-size-limit.ts).
+  maxAccountsPerRequest: { min: 1, max: 5_000 },
 } as const;
 
 /** Where the Tencent admin credentials come from. */
