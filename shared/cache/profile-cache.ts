@@ -156,7 +156,7 @@ export class DynamoProfileCache implements ProfileCache {
   /**
    * Hits for the accounts whose every tag is cached and fresh (a cached absent tag counts), or
    * whose fresh "not found" is cached; a stamp more than the clock skew ahead is a miss. `no-cache`
-   * reads nothing; `max-age` can only narrow the TTL.
+   * and `no-store` read nothing; `max-age` can only narrow the TTL.
    * BatchGetItem slices of 100 run in parallel; a slice that fails reads as misses.
    */
   async read(
@@ -166,7 +166,8 @@ export class DynamoProfileCache implements ProfileCache {
     policy: CachePolicy,
   ): Promise<Map<string, UserProfileItem>> {
     const hits = new Map<string, UserProfileItem>();
-    if (policy.mode === 'no-cache' || accounts.length === 0 || tags.length === 0) return hits;
+    const skipped = policy.mode === 'no-cache' || policy.mode === 'no-store';
+    if (skipped || accounts.length === 0 || tags.length === 0) return hits;
     const limits = this.#limits(policy);
     const tagList = [...new Set(tags)];
     const byKey = new Map([...new Set(accounts)].map((account) => [profileKey(sdkAppId, account), account]));

@@ -113,8 +113,7 @@ export class PortraitService {
     const policy = options.cache ?? { mode: 'default' };
     const store = policy.mode !== 'no-store';
     const sdkAppId = await client.sdkAppId();
-    const cached =
-      policy.mode === 'no-cache' || !store ? new Map() : await cache.read(sdkAppId, unique, tagList, policy);
+    const cached = await cache.read(sdkAppId, unique, tagList, policy);
     const misses = unique.filter((account) => !cached.has(account));
     stats.cacheHits = unique.length - misses.length;
     stats.cacheMisses = misses.length;

@@ -267,19 +267,22 @@ describe('DynamoProfileCache on dynalite', () => {
     expect(narrowed.size).toBe(0);
   });
 
-  it('does not touch DynamoDB for no-cache, but still writes what was fetched', async () => {
-    // Prepare
-    const { clients, seen } = observedClients();
-    const cache = cacheWith({ client: clients.documentClient });
+  it.each<CachePolicy>([{ mode: 'no-cache' }, { mode: 'no-store' }])(
+    'does not read DynamoDB for $mode',
+    async (policy) => {
+      // Prepare
+      const { clients, seen } = observedClients();
+      const cache = cacheWith({ client: clients.documentClient });
 
-    // Act
-    const hits = await cache.read(APP, ['alice'], [NICK], { mode: 'no-cache' });
-    await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
+      // Act
+      const hits = await cache.read(APP, ['alice'], [NICK], policy);
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
 
-    // Assess
-    expect(hits.size).toBe(0);
-    expect(seen.map((command) => command.name)).toEqual(['UpdateItemCommand']);
-  });
+      // Assess
+      expect(hits.size).toBe(0);
+      expect(seen.map((command) => command.name)).toEqual(['UpdateItemCommand']);
+    },
+  );
 
   it('merges fresh tags into the item: each tag keeps its own freshness', async () => {
     // Prepare
