@@ -1,4 +1,4 @@
-import { TENCENT_MAX_ACCOUNTS } from '../shared/tencent/request-validation.ts';
+import { TENCENT_MAX_ACCOUNTS } from '../shared/tencent/limits.ts';
 import { busiestSecond } from '../test/support/sliding-second.ts';
 import { openLoop } from './open-loop.ts';
 import { emulatorCalls, type RequestOutcome, resetEmulator, workloadAccounts } from './workload.ts';

@@ -2,8 +2,9 @@ import { randomInt } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { DEMO_CREDENTIALS, DEMO_NUMBERED_ACCOUNTS, demoAccountName } from '../infra/local/demo-profiles.ts';
 import type { EmulatorCall } from '../infra/local/emulator.ts';
+import { TENCENT_MAX_ACCOUNTS } from '../shared/tencent/limits.ts';
 import type { PortraitGetResponse } from '../shared/tencent/portrait-types.ts';
-import { TENCENT_MAX_ACCOUNTS } from '../shared/tencent/request-validation.ts';
+import { PORTRAIT_GET_PATH, restApiQuery } from '../shared/tencent/rest-query.ts';
 import { signUserSig } from '../shared/tencent/usersig.ts';
 
 export const TAGS = ['Tag_Profile_IM_Nick', 'Tag_Profile_IM_Image', 'Tag_Profile_Custom_Team'];
@@ -56,14 +57,8 @@ export function directClient(emulatorUrl: string): (accounts: string[]) => Promi
       chunks.push(accounts.slice(i, i + TENCENT_MAX_ACCOUNTS));
     const served = await Promise.all(
       chunks.map(async (chunk) => {
-        const query = new URLSearchParams({
-          sdkappid: String(DEMO_CREDENTIALS.sdkAppId),
-          identifier: DEMO_CREDENTIALS.identifier,
-          usersig: userSig,
-          random: String(randomInt(0, 2 ** 32)),
-          contenttype: 'json',
-        });
-        const response = await request(`${emulatorUrl}/v4/profile/portrait_get?${query}`, {
+        const query = restApiQuery(DEMO_CREDENTIALS, userSig, randomInt(0, 2 ** 32));
+        const response = await request(`${emulatorUrl}${PORTRAIT_GET_PATH}?${query}`, {
           method: 'POST',
           dispatcher: agent,
           headers: { 'content-type': 'application/json' },

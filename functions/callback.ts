@@ -1,6 +1,6 @@
-import { createCallbackHttpHandler } from '../shared/callback/callback-http-handler.ts';
 import { CallbackReceiver } from '../shared/callback/callback-receiver.ts';
 import { defaultGateway } from '../shared/gateway.ts';
+import { createCallbackHttpHandler } from '../shared/http/callback-http-handler.ts';
 
 const { credentials, cache, logger, metrics } = defaultGateway();
 

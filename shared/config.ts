@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from './errors.ts';
 import { REGION_NAMES, type RegionName, upstreamOrigins } from './tencent/regions.ts';
 
 /** Every default of the gateway, in one place (DESIGN.md §2). */
@@ -43,11 +44,6 @@ export interface GatewayConfig {
   negativeCacheTtlSeconds: number;
   maxAccountsPerRequest: number;
   resultsQueueUrl?: string;
-}
-
-/** A configuration problem; the message names the variable, never its value when it is a secret. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
 }
 
 const optionalText = z
@@ -131,7 +127,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig
     try {
       upstreamOrigins({ baseUrl: config.baseUrl });
     } catch (error) {
-      throw new ConfigError((error as Error).message);
+      throw new ConfigError((error as Error).message, { cause: error });
     }
   }
   return config;

@@ -4,17 +4,19 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type AwsEndpointSettings, awsClientOptions } from './aws-client-settings.ts';
 import { DynamoProfileCache } from './cache/profile-cache.ts';
-import { ConfigError, type GatewayConfig, parseConfig } from './config.ts';
+import { type GatewayConfig, parseConfig } from './config.ts';
 import { createDynamoDbClients, type DynamoDbClients } from './dynamodb-client.ts';
+import { ConfigError } from './errors.ts';
 import { PortraitService } from './portrait/portrait-service.ts';
+import type { CredentialsProvider } from './portrait/ports.ts';
 import { ResultsPublisher } from './queue/results-publisher.ts';
 import { DynamoRateLimiter } from './ratelimit/dynamo-rate-limiter.ts';
 import { SecretsManagerCredentials } from './secrets/secrets-manager-credentials.ts';
+import { staticCredentials } from './secrets/static-credentials.ts';
 import { createLogger, createMetrics } from './telemetry.ts';
-import { type CredentialsProvider, staticCredentials } from './tencent/credentials.ts';
 import { upstreamOrigins } from './tencent/regions.ts';
-import { TencentClient } from './tencent/tencent-client.ts';
-import { UserSigSigner } from './tencent/usersig-signer.ts';
+import { TencentClient } from './upstream/tencent-client.ts';
+import { UserSigSigner } from './upstream/usersig-signer.ts';
 
 /** What a local run or a test replaces; in Lambda nothing is. */
 export interface GatewayOverrides {
@@ -75,7 +77,7 @@ function origins(config: GatewayConfig): string[] {
   try {
     return upstreamOrigins(config);
   } catch (error) {
-    throw new ConfigError((error as Error).message);
+    throw new ConfigError((error as Error).message, { cause: error });
   }
 }
 

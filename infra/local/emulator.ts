@@ -46,6 +46,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
+import { TENCENT_MAX_ACCOUNTS } from '../../shared/tencent/limits.ts';
 import type {
   PortraitGetResponse,
   ProfileItem,
@@ -55,7 +56,6 @@ import type {
 } from '../../shared/tencent/portrait-types.ts';
 import { isCustomTag, isStandardTag, tagValueType } from '../../shared/tencent/profile-tags.ts';
 import { isLoopbackHost } from '../../shared/tencent/regions.ts';
-import { TENCENT_MAX_ACCOUNTS } from '../../shared/tencent/request-validation.ts';
 import { type UserSigRejection, type UserSigVerdict, verifyUserSig } from '../../shared/tencent/usersig.ts';
 
 export { DEMO_CREDENTIALS, DEMO_PROFILES } from './demo-profiles.ts';

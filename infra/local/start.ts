@@ -11,8 +11,9 @@
  *   --quiet             no access log line per request
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, type GatewayConfig, parseConfig } from '../../shared/config.ts';
+import { type GatewayConfig, parseConfig } from '../../shared/config.ts';
 import { createDynamoDbClients } from '../../shared/dynamodb-client.ts';
+import { ConfigError } from '../../shared/errors.ts';
 import { ensureTable } from '../../shared/table-definition.ts';
 import { DEMO_NUMBERED_ACCOUNTS } from './demo-profiles.ts';
 import { type EmbeddedServices, startEmbeddedServices } from './embedded-services.ts';

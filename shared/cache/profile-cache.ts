@@ -6,9 +6,9 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from '../callback/callback-signature.ts';
 import type { CachePolicy, ProfileCache } from '../portrait/ports.ts';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../table-definition.ts';
+import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from '../tencent/callback-signature.ts';
 import type { ProfileItem, ProfileValue, UserProfileItem } from '../tencent/portrait-types.ts';
 
 /** Where a swallowed DynamoDB failure happened, for the caller's log line and metric. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { MAX_USER_ID_BYTES } from '../tencent/limits.ts';
 import type { ProfileItem, ProfileValue } from '../tencent/portrait-types.ts';
 import { isKnownTagShape, tagValueType } from '../tencent/profile-tags.ts';
-import { MAX_USER_ID_BYTES } from '../tencent/request-validation.ts';
 
 export const PORTRAIT_SET_COMMAND = 'Profile.CallbackPortraitSet';
 export const REQUEST_OVER_LIMIT_COMMAND = 'Alert.RequestOverLimit';

@@ -1,26 +1,22 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { CredentialsProvider } from '../tencent/credentials.ts';
-import type { ProfileItem } from '../tencent/portrait-types.ts';
+import { type Dependency, DependencyError } from '../errors.ts';
+import { failEnvelope, failureOf } from '../failure.ts';
+import type { CredentialsProvider } from '../portrait/ports.ts';
+import { type CallbackQuery, type CallbackRejection, verifyCallback } from '../tencent/callback-signature.ts';
+import type { ProfileItem, TencentEnvelope } from '../tencent/portrait-types.ts';
 import {
   cacheableChanges,
   type PortraitSet,
   parseCallbackBody,
   type RequestOverLimit,
 } from './callback-commands.ts';
-import { type CallbackQuery, type CallbackRejection, verifyCallback } from './callback-signature.ts';
 import { type EventTimeBounds, type EventTimeProblem, eventTimeProblem } from './event-time.ts';
-
-/** Tencent's webhook reply; anything but `ActionStatus: OK` counts as a failed delivery on its side. */
-export interface CallbackAck {
-  ActionStatus: 'OK' | 'FAIL';
-  ErrorInfo: string;
-  ErrorCode: number;
-}
 
 export interface CallbackReply {
   statusCode: 200 | 401 | 403 | 503;
-  body: CallbackAck;
+  /** Tencent's webhook reply; anything but `ActionStatus: OK` counts as a failed delivery on its side. */
+  body: TencentEnvelope;
 }
 
 /** One webhook call as Tencent sends it: the URL parameters and the raw body. */
@@ -66,12 +62,7 @@ export const DEFAULT_CALLBACK_BUDGET_MS = 800;
 /** Why a verified webhook changed nothing; the `reason` metadata of the `CallbackIgnored` metric. */
 export type IgnoredReason = 'malformed' | 'unused-command' | EventTimeProblem;
 
-/** The secret or the table did not answer within the webhook's budget. */
-export class CallbackBudgetExceededError extends Error {
-  override readonly name = 'CallbackBudgetExceededError';
-}
-
-const OK: CallbackAck = { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 };
+const OK: TencentEnvelope = { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 };
 
 /**
  * The refusals, Tencent-shaped with the codes Tencent itself uses for a wrong SDKAppID (60006) and a
@@ -91,21 +82,21 @@ const REFUSALS: Record<CallbackRejection, CallbackReply> = {
 };
 
 function refusal(statusCode: 401 | 403, code: number, info: string): CallbackReply {
-  return { statusCode, body: { ActionStatus: 'FAIL', ErrorInfo: info, ErrorCode: code } };
+  return { statusCode, body: failEnvelope(code, info) };
 }
-
-const UNAVAILABLE: CallbackReply = {
-  statusCode: 503,
-  body: { ActionStatus: 'FAIL', ErrorInfo: 'the gateway could not read its credentials', ErrorCode: 70500 },
-};
 
 /** Query values are the caller's: logged cut short so a hostile URL cannot flood the logs. */
 const clip = (value: string | undefined): string | undefined => value?.slice(0, 64);
 
-/** Settles with `work`, or rejects with {@link CallbackBudgetExceededError} once `signal` aborts. */
-function within<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+/** Settles with `work`, or rejects with a {@link DependencyError} once `signal` aborts. */
+function within<T>(work: Promise<T>, signal: AbortSignal, dependency: Dependency): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new CallbackBudgetExceededError(`${what} did not answer within the budget`));
+    const onAbort = () =>
+      reject(
+        new DependencyError(dependency, `the ${dependency} did not answer within the webhook's budget`, {
+          cause: signal.reason,
+        }),
+      );
     if (signal.aborted) onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
@@ -151,11 +142,11 @@ export class CallbackReceiver {
     const budget = AbortSignal.timeout(budgetMs);
     let secret: Awaited<ReturnType<CredentialsProvider['get']>>;
     try {
-      secret = await within(credentials.get(), budget, 'the credentials source');
+      secret = await within(credentials.get(), budget, 'secret');
     } catch (error) {
       this.#countRejection('credentials-unavailable');
       logger.error('webhook refused: the credentials could not be read', { error });
-      return UNAVAILABLE;
+      return { statusCode: 503, body: failureOf(error).envelope };
     }
     const nowMs = now();
     const verdict = verifyCallback(request.query, secret, { nowMs });
@@ -262,7 +253,7 @@ export class CallbackReceiver {
       const applied = await within(
         cache.applyChanges(sdkAppId, event.From_Account, changes, event.EventTime, budget, forget),
         budget,
-        'the profile cache',
+        'table',
       );
       metrics.addMetric('ProfileChangesApplied', MetricUnit.Count, applied);
       logger.info('profile change received; tags not cached or cached newer are left as they are', {

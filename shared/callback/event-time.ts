@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from './callback-signature.ts';
+import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from '../tencent/callback-signature.ts';
 
 /** Why a profile change's `EventTime` cannot be believed. */
 export type EventTimeProblem =

@@ -1,20 +1,12 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { InvalidRequestError } from '../tencent/errors.ts';
+import { BodyTooLargeError } from '../errors.ts';
 
 /**
  * Largest request body accepted: 256 KiB. A request of the default 1000 accounts of 32-byte UserIDs
  * with every tag is under 50 KiB; anything far beyond is a mistake or abuse, refused before parsing.
  */
 export const MAX_BODY_BYTES = 256 * 1024;
-
-/** The body is larger than the gateway accepts: HTTP 413, Tencent code 40001 on `body`. */
-export class BodyTooLargeError extends InvalidRequestError {
-  override readonly name = 'BodyTooLargeError';
-  constructor(bytes: number, maxBytes: number) {
-    super(40001, 'body', `body is ${bytes} bytes; at most ${maxBytes} are accepted`);
-  }
-}
 
 /** Middy middleware refusing bodies over `maxBytes` (default {@link MAX_BODY_BYTES}) before they are parsed. */
 export function bodySizeLimit(maxBytes: number = MAX_BODY_BYTES): MiddlewareObj<APIGatewayProxyEvent> {

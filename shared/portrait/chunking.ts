@@ -1,4 +1,4 @@
-import { TENCENT_MAX_ACCOUNTS } from '../tencent/request-validation.ts';
+import { TENCENT_MAX_ACCOUNTS } from '../tencent/limits.ts';
 
 /** The distinct values in first-seen order. */
 export function uniqueInOrder<T>(values: readonly T[]): T[] {

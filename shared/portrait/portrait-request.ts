@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { InvalidRequestError } from '../tencent/errors.ts';
+import { InvalidRequestError } from '../errors.ts';
 import type { PortraitGetRequest } from '../tencent/portrait-types.ts';
-import { validateAccounts, validateTags } from '../tencent/request-validation.ts';
+import { validateAccounts, validateTags } from './request-validation.ts';
 
 /**
  * Most tags one request may name: Tencent has 12 standard tags and an app defines at most 20 custom

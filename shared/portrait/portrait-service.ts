@@ -1,7 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DependencyError, NoSlotError, TENCENT_LOCKOUT_MS, UpstreamLockedError } from '../errors.ts';
+import {
+  DependencyError,
+  type GatewayError,
+  InvalidRequestError,
+  NoSlotError,
+  TENCENT_LOCKOUT_MS,
+  TencentApiError,
+  TencentError,
+  UpstreamLockedError,
+} from '../errors.ts';
 import { ruleFor } from '../tencent/error-codes.ts';
-import { InvalidRequestError, TencentApiError, TencentError } from '../tencent/errors.ts';
 import type { PortraitGetResponse, UserProfileItem } from '../tencent/portrait-types.ts';
 import { chunk, uniqueInOrder } from './chunking.ts';
 import { replyFor } from './merge.ts';
@@ -38,16 +46,16 @@ interface Task {
   /** This task already retried after the credentials were renewed or reloaded. */
   afterRefresh: boolean;
   /** Why the previous attempt failed: the answer if no further attempt fits the deadline. */
-  lastError?: TencentError;
+  lastError?: GatewayError;
 }
 
-type Outcome = { next: Task[]; delayMs: number } | { error: TencentError };
+type Outcome = { next: Task[]; delayMs: number } | { error: GatewayError };
 
-const lastErrorOf = (tasks: readonly Task[]): TencentError | undefined =>
+const lastErrorOf = (tasks: readonly Task[]): GatewayError | undefined =>
   tasks.find((task) => task.lastError)?.lastError;
 
 /** Why no slot was had: the counter is down (503), or the last upstream error, or the ceiling (429). */
-function noSlot(grant: SlotGrant, pending: readonly Task[]): TencentError {
+function noSlot(grant: SlotGrant, pending: readonly Task[]): GatewayError {
   if ('unavailable' in grant && grant.unavailable) {
     return new DependencyError('table', 'the rate-limit counter could not be reached; no call was made');
   }
@@ -77,7 +85,7 @@ export class PortraitService {
   }
 
   /**
-   * Profiles of `accounts` (validated by the caller) for `tags`. Throws a {@link TencentError}
+   * Profiles of `accounts` (validated by the caller) for `tags`. Throws a {@link GatewayError}
    * when the request cannot be answered whole; what was fetched is cached all the same.
    */
   async get(
@@ -235,7 +243,7 @@ class UpstreamRun {
       : [];
   }
 
-  async #recover(task: Task, error: TencentError): Promise<Outcome> {
+  async #recover(task: Task, error: GatewayError): Promise<Outcome> {
     switch (error.disposition) {
       case 'retry':
       case 'rate-limited': {
@@ -261,7 +269,7 @@ class UpstreamRun {
    * Whether Tencent fails a whole call for one unknown account is undocumented: a lone account is
    * answered as not found, a larger chunk is halved until the unknown accounts stand alone.
    */
-  #isolate(task: Task, error: TencentError): Task[] {
+  #isolate(task: Task, error: GatewayError): Task[] {
     if (task.accounts.length === 1) {
       const [account] = task.accounts as [string];
       this.#fetched.set(account, {

@@ -1,13 +1,23 @@
+import type { TencentCredentials } from '../tencent/credentials.ts';
 import type { PortraitGetResponse, UserProfileItem } from '../tencent/portrait-types.ts';
 
 /**
- * The adapters PortraitService talks to (DESIGN.md §3). Each has one real implementation over
- * loopback-testable parts: DynamoDB (cache, limiter) and Tencent's REST API (client).
+ * The ports of the domain (docs/architecture.md, "Layers"). Each has one real adapter over
+ * loopback-testable parts: DynamoDB (cache, limiter), Tencent's REST API (client), Secrets Manager
+ * (credentials); `test/support/fakes/` holds in-memory ones for the fast unit layer.
  */
+
+/** Where credentials come from: a static set (local) or Secrets Manager (cloud). */
+export interface CredentialsProvider {
+  /** The current credentials, from a cache when it is fresh. */
+  get(): Promise<TencentCredentials>;
+  /** Reads the source again, bypassing any cache (after a signature error: the key may have rotated). */
+  refresh(): Promise<TencentCredentials>;
+}
 
 /** One upstream attempt of portrait_get; resolves only when Tencent answered `ActionStatus: OK`. */
 export interface PortraitClient {
-  /** Exactly one attempt; throws a TencentError subclass otherwise. `signal` bounds the whole call. */
+  /** Exactly one attempt; throws a `GatewayError` (a `TencentError` for Tencent's failures) otherwise. `signal` bounds the whole call. */
   portraitGet(
     accounts: readonly string[],
     tags: readonly string[],

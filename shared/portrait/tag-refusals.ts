@@ -1,4 +1,4 @@
-import { TencentApiError } from '../tencent/errors.ts';
+import { TencentApiError } from '../errors.ts';
 
 /** Tencent's refusals that concern the tag list, not the accounts: no permission (40007), no such tag (40009). */
 const TAG_REFUSAL_CODES: ReadonlySet<number> = new Set([40007, 40009]);

@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ConfigError } from '../config.ts';
+import { ConfigError } from '../errors.ts';
 import { invocationDeadline } from '../invocation-deadline.ts';
 import { PUBLISH_BUDGET_MS } from './results-publisher.ts';
 import { type BatchDeps, serveBatch } from './serve-batch.ts';

@@ -1,25 +1,15 @@
 import { z } from 'zod';
+import { type GatewayError, InvalidRequestError } from '../errors.ts';
+import { parseJsonObject } from '../json-object.ts';
 import { parsePortraitRequest, type RequestLimits } from '../portrait/portrait-request.ts';
-import type { Disposition } from '../tencent/error-codes.ts';
-import { InvalidRequestError, TencentError } from '../tencent/errors.ts';
 import type { PortraitGetRequest } from '../tencent/portrait-types.ts';
 
 /** Longest `CorrelationId` echoed back: enough for any UUID, ARN or composite key. */
 export const MAX_CORRELATION_ID_LENGTH = 256;
 
-/** A message body that is not JSON: answered with Tencent's 60003 ("request JSON parse error"), never retried. */
-export class UnparsableMessageError extends TencentError {
-  override readonly name = 'UnparsableMessageError';
-  readonly disposition: Disposition = 'fatal-request';
-  readonly code = 60003;
-  constructor() {
-    super('the message body could not be parsed as JSON');
-  }
-}
-
 export type QueueMessage =
   | { ok: true; request: PortraitGetRequest; correlationId?: string }
-  | { ok: false; error: TencentError; correlationId?: string };
+  | { ok: false; error: GatewayError; correlationId?: string };
 
 const correlationSchema = z.looseObject({
   CorrelationId: z.string().max(MAX_CORRELATION_ID_LENGTH).optional(),
@@ -31,12 +21,15 @@ const correlationSchema = z.looseObject({
  * be served comes back with the error to publish, and its CorrelationId when one could be read.
  */
 export function parseQueueMessage(body: string, limits: RequestLimits): QueueMessage {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return { ok: false, error: new UnparsableMessageError() };
+  const parsed = parseJsonObject(body);
+  if (!parsed.ok && parsed.problem === 'not-json') {
+    // Tencent's 60003, "request JSON parse error": never retried.
+    return {
+      ok: false,
+      error: new InvalidRequestError(60003, 'body', 'the message body could not be parsed as JSON'),
+    };
   }
+  const json: unknown = parsed.ok ? parsed.value : undefined;
   const correlation = correlationSchema.safeParse(json);
   const correlationId = correlation.success ? correlation.data.CorrelationId : undefined;
   const echo = correlationId === undefined ? {} : { correlationId };

@@ -2,13 +2,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import type { GatewayConfig } from '../config.ts';
-import { errorResponse } from '../http/error-response.ts';
+import { GatewayError, ResultTooLargeError } from '../errors.ts';
+import { failureOf } from '../failure.ts';
+import { accountsThatFit } from '../portrait/accounts-that-fit.ts';
 import { uniqueInOrder } from '../portrait/chunking.ts';
 import { replyFor } from '../portrait/merge.ts';
 import type { PortraitResult } from '../portrait/portrait-result.ts';
 import type { PortraitService } from '../portrait/portrait-service.ts';
 import { recordServeStats } from '../telemetry.ts';
-import { TencentError } from '../tencent/errors.ts';
 import type {
   PortraitGetRequest,
   PortraitGetResponse,
@@ -16,7 +17,6 @@ import type {
   UserProfileItem,
 } from '../tencent/portrait-types.ts';
 import { parseQueueMessage } from './queue-message.ts';
-import { accountsThatFit, ResultTooLargeError } from './result-too-large.ts';
 import type { ResultsPublisher } from './results-publisher.ts';
 
 /** The part of the gateway the queue consumer uses. */
@@ -51,11 +51,11 @@ interface Result {
 }
 
 /** Retrying can never help: the request itself is wrong (bad JSON, bad request, Tencent's 40009…). */
-const isPermanent = (error: unknown): error is TencentError =>
-  error instanceof TencentError && error.disposition === 'fatal-request';
+const isPermanent = (error: unknown): error is GatewayError =>
+  error instanceof GatewayError && error.disposition === 'fatal-request';
 
 const reasonOf = (error: unknown): string =>
-  error instanceof TencentError
+  error instanceof GatewayError
     ? `${error.name} ${error.code}`
     : error instanceof Error
       ? error.name
@@ -103,19 +103,19 @@ export async function serveBatch(
   const results: Result[] = [];
   const groups = new Map<string, Pending[]>();
 
-  const refuse = (messageId: string, error: TencentError, correlationId: string | undefined) => {
+  const refuse = (messageId: string, error: GatewayError, correlationId: string | undefined) => {
     logger.info('message refused', {
       messageId,
       correlationId,
       errorCode: error.code,
       errorInfo: error.message,
     });
-    results.push({ messageId, body: withCorrelation(errorResponse(error).body, correlationId) });
+    results.push({ messageId, body: withCorrelation(failureOf(error).envelope, correlationId) });
   };
   const postpone = (message: Pending, error: unknown) => {
     const reason = reasonOf(error);
     const details = { messageId: message.messageId, correlationId: message.correlationId, reason };
-    if (error instanceof TencentError) logger.warn('message left for a retry', details);
+    if (error instanceof GatewayError) logger.warn('message left for a retry', details);
     else logger.error('message left for a retry', { ...details, error });
     verdicts.set(message.messageId, { done: false, reason });
   };
@@ -133,7 +133,11 @@ export async function serveBatch(
       return;
     }
     const fit = accountsThatFit(reply, encode, maxBytes);
-    refuse(message.messageId, new ResultTooLargeError(bytes, maxBytes, fit), message.correlationId);
+    refuse(
+      message.messageId,
+      new ResultTooLargeError('one queue message', bytes, maxBytes, fit),
+      message.correlationId,
+    );
   };
 
   for (const record of records) {

@@ -2,7 +2,9 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { z } from 'zod';
 import { type AwsEndpointSettings, awsClientOptions } from '../aws-client-settings.ts';
 import { DependencyError } from '../errors.ts';
-import type { CredentialsProvider, TencentCredentials } from '../tencent/credentials.ts';
+import { parseJsonObject } from '../json-object.ts';
+import type { CredentialsProvider } from '../portrait/ports.ts';
+import type { TencentCredentials } from '../tencent/credentials.ts';
 
 /**
  * How long a read secret is trusted: five minutes. A rotation reaches every instance within this
@@ -121,6 +123,7 @@ export class SecretsManagerCredentials implements CredentialsProvider {
       throw new DependencyError(
         'secret',
         `secret ${this.#secretId} could not be read from Secrets Manager (${errorName(error)})`,
+        { cause: error },
       );
     }
     const credentials = this.#parse(secretString);
@@ -135,22 +138,20 @@ export class SecretsManagerCredentials implements CredentialsProvider {
         `secret ${this.#secretId} holds no SecretString: store the JSON as text`,
       );
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(secretString);
-    } catch {
-      // The parser's own message quotes the text around the fault: part of the secret.
-      throw new DependencyError('secret', `secret ${this.#secretId} is not JSON`);
+    // No cause on purpose: the parser's own message quotes the text around the fault, part of the secret.
+    const json = parseJsonObject(secretString);
+    if (!json.ok) {
+      const problem = json.problem === 'not-json' ? 'is not JSON' : 'must hold a JSON object';
+      throw new DependencyError('secret', `secret ${this.#secretId} ${problem}`);
     }
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-      throw new DependencyError('secret', `secret ${this.#secretId} must hold a JSON object`);
-    }
-    const parsed = secretSchema.safeParse(json);
+    const parsed = secretSchema.safeParse(json.value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new DependencyError(
         'secret',
         `secret ${this.#secretId} field ${issue?.path.join('.')} ${issue?.message ?? 'is invalid'}`,
+        // Zod's issues carry the fixed messages above and the path, never the field's value.
+        { cause: parsed.error },
       );
     }
     const { callbackToken, ...required } = parsed.data;

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoAccountName } from '../../infra/local/demo-profiles.ts';
-import { NoSlotError } from '../../shared/errors.ts';
-import { TencentError } from '../../shared/tencent/errors.ts';
+import { GatewayError, NoSlotError } from '../../shared/errors.ts';
 import {
   deadlineIn,
   freshTable,
@@ -48,7 +47,7 @@ describe('the shared ceiling, measured where Tencent counts it', () => {
         })
         .catch((error: unknown) => {
           if (error instanceof NoSlotError) deniedSlots += 1;
-          else if (!(error instanceof TencentError)) throw error;
+          else if (!(error instanceof GatewayError)) throw error;
         });
 
     // Act

@@ -1,9 +1,13 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoAccountName } from '../../infra/local/demo-profiles.ts';
-import { DependencyError, UpstreamLockedError } from '../../shared/errors.ts';
+import {
+  DependencyError,
+  TencentApiError,
+  TencentTransportError,
+  UpstreamLockedError,
+} from '../../shared/errors.ts';
 import { uniqueInOrder } from '../../shared/portrait/chunking.ts';
-import { TencentApiError, TencentTransportError } from '../../shared/tencent/errors.ts';
 import { loopbackClients } from '../support/dynalite.ts';
 import { closedLoopbackOrigin } from '../support/loopback-http.ts';
 import { rejectionOf } from '../support/rejection-of.ts';

@@ -205,7 +205,7 @@ describe('the SQS consumer', () => {
       lambdaContext(),
     );
     const refusal = resultsSince(sentBefore).get('large');
-    const fitting = Number(/at most (\d+) per message/.exec(refusal?.ErrorInfo ?? '')?.[1]);
+    const fitting = Number(/at most (\d+) fit for these tags/.exec(refusal?.ErrorInfo ?? '')?.[1]);
     const advisedBefore = harness.sqs.sent.length;
     const advised = await smallLimitHandler(
       sqsEvent([

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { DEMO_CUSTOM_TAGS, DEMO_PROFILES } from '../../infra/local/demo-profiles.ts';
 import { type EmulatorOptions, PORTRAIT_GET_PATH, TencentEmulator } from '../../infra/local/emulator.ts';
 import type { PortraitGetResponse } from '../../shared/tencent/portrait-types.ts';
+import { restApiQuery } from '../../shared/tencent/rest-query.ts';
 import { type SignOptions, signUserSig } from '../../shared/tencent/usersig.ts';
 
 /** The admin credentials test emulators are started with. */
@@ -45,16 +46,13 @@ export function signedUrl(
   overrides: Partial<Record<QueryParameter, string | null>> = {},
   path: string = PORTRAIT_GET_PATH,
 ): string {
-  const params: Record<QueryParameter, string | null> = {
-    sdkappid: String(TEST_CREDENTIALS.sdkAppId),
-    identifier: TEST_CREDENTIALS.identifier,
-    usersig: testUserSig(),
-    random: String(randomInt(0, 2 ** 32)),
-    contenttype: 'json',
-    ...overrides,
-  };
+  const query = restApiQuery(TEST_CREDENTIALS, testUserSig(), randomInt(0, 2 ** 32));
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === null) query.delete(name);
+    else if (value !== undefined) query.set(name, value);
+  }
   const url = new URL(path, origin);
-  for (const [name, value] of Object.entries(params)) if (value !== null) url.searchParams.set(name, value);
+  url.search = query.toString();
   return url.href;
 }
 

@@ -1,7 +1,7 @@
 import type { EmulatorOptions, TencentEmulator } from '../../infra/local/emulator.ts';
 import { parseConfig } from '../../shared/config.ts';
 import { createGateway, type Gateway } from '../../shared/gateway.ts';
-import { closeSharedPools } from '../../shared/tencent/tencent-client.ts';
+import { closeSharedPools } from '../../shared/upstream/tencent-client.ts';
 import {
   LOOPBACK_AWS_CREDENTIALS,
   LOOPBACK_AWS_REGION,

@@ -3,9 +3,9 @@ import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
 import type { DynamoDbClients } from '../../shared/dynamodb-client.ts';
 import { PortraitService } from '../../shared/portrait/portrait-service.ts';
 import { DynamoRateLimiter } from '../../shared/ratelimit/dynamo-rate-limiter.ts';
-import { staticCredentials } from '../../shared/tencent/credentials.ts';
-import { TencentClient } from '../../shared/tencent/tencent-client.ts';
-import { UserSigSigner } from '../../shared/tencent/usersig-signer.ts';
+import { staticCredentials } from '../../shared/secrets/static-credentials.ts';
+import { TencentClient } from '../../shared/upstream/tencent-client.ts';
+import { UserSigSigner } from '../../shared/upstream/usersig-signer.ts';
 import { createTestTable, type RunningDynalite, startDynalite } from './dynalite.ts';
 import { startTestEmulator, TEST_CREDENTIALS } from './emulator-factory.ts';
 

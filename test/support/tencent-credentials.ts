@@ -1,4 +1,5 @@
-import type { CredentialsProvider, TencentCredentials } from '../../shared/tencent/credentials.ts';
+import type { CredentialsProvider } from '../../shared/portrait/ports.ts';
+import type { TencentCredentials } from '../../shared/tencent/credentials.ts';
 
 /** Tencent's published test key (reference/tencent-im.md §4). */
 export const PUBLISHED_SECRET_KEY = '5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, parseConfig } from '../../shared/config.ts';
+import { DEFAULTS, parseConfig } from '../../shared/config.ts';
+import { ConfigError } from '../../shared/errors.ts';
 
 describe('parseConfig', () => {
   it('runs on the documented defaults with an empty environment', () => {

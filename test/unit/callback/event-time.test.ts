@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from '../../../shared/callback/callback-signature.ts';
 import { eventTimeProblem } from '../../../shared/callback/event-time.ts';
+import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from '../../../shared/tencent/callback-signature.ts';
 
 const NOW_MS = 1_800_000_000_000;
 const NOW_S = NOW_MS / 1000;

@@ -1,14 +1,16 @@
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { describe, expect, it } from 'vitest';
-import { DependencyError, NoSlotError, UpstreamLockedError } from '../../../shared/errors.ts';
-import { BodyTooLargeError } from '../../../shared/http/body-size-limit.ts';
-import { errorResponse } from '../../../shared/http/error-response.ts';
 import {
+  BodyTooLargeError,
+  DependencyError,
   InvalidRequestError,
+  NoSlotError,
   TencentApiError,
   TencentProtocolError,
   TencentTransportError,
-} from '../../../shared/tencent/errors.ts';
+  UpstreamLockedError,
+} from '../../../shared/errors.ts';
+import { errorResponse } from '../../../shared/http/error-response.ts';
 
 const LEAK = 'usersig=eJwtjFELgjAUhf-LnqW7TbdFsiZ*SECRETKEY';
 

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chunk, uniqueInOrder } from '../../../shared/portrait/chunking.ts';
 import { NO_ENTRY_CODE, replyFor } from '../../../shared/portrait/merge.ts';
+import { TENCENT_MAX_ACCOUNTS } from '../../../shared/tencent/limits.ts';
 import type { UserProfileItem } from '../../../shared/tencent/portrait-types.ts';
-import { TENCENT_MAX_ACCOUNTS } from '../../../shared/tencent/request-validation.ts';
 
 const account = fc.stringMatching(/^[a-z0-9_]{1,6}$/);
 const resultCode = fc.constantFrom(0, 0, 0, 40003, 40006);

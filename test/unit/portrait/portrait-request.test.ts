@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { InvalidRequestError } from '../../../shared/errors.ts';
 import { MAX_TAGS_PER_REQUEST, parsePortraitRequest } from '../../../shared/portrait/portrait-request.ts';
-import { InvalidRequestError } from '../../../shared/tencent/errors.ts';
 
 const limits = { maxAccounts: 1000 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { TencentApiError, TencentTransportError } from '../../../shared/errors.ts';
 import { TagRefusals } from '../../../shared/portrait/tag-refusals.ts';
-import { TencentApiError, TencentTransportError } from '../../../shared/tencent/errors.ts';
 
 const APP = 1_400_000_000;
 const NICK = 'Tag_Profile_IM_Nick';

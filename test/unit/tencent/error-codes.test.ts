@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CODE_TABLE, type Disposition, isRetryable, ruleFor } from '../../../shared/tencent/error-codes.ts';
 import {
   InvalidRequestError,
   TencentApiError,
   TencentProtocolError,
   TencentTransportError,
-} from '../../../shared/tencent/errors.ts';
+} from '../../../shared/errors.ts';
+import { CODE_TABLE, type Disposition, isRetryable, ruleFor } from '../../../shared/tencent/error-codes.ts';
 
 /** The rows of reference/tencent-im.md §2–3, written out independently of the code table. */
 const REFERENCE_ROWS: ReadonlyArray<{ code: number; disposition: Disposition; retryable: boolean }> = [

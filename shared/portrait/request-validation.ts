@@ -1,20 +1,18 @@
-import { InvalidRequestError } from './errors.ts';
-import type { PortraitGetRequest } from './portrait-types.ts';
+import { InvalidRequestError } from '../errors.ts';
+import { isPrintableAscii, MAX_USER_ID_BYTES, TENCENT_MAX_ACCOUNTS } from '../tencent/limits.ts';
+import type { PortraitGetRequest } from '../tencent/portrait-types.ts';
 import {
   CUSTOM_TAG_PREFIX,
   isCustomTag,
   isStandardTag,
   STANDARD_TAG_PREFIX,
   STANDARD_TAGS,
-} from './profile-tags.ts';
+} from '../tencent/profile-tags.ts';
 
-/** Tencent's limit of accounts per portrait_get call; past it the reply may be too big to send. */
-export const TENCENT_MAX_ACCOUNTS = 100;
-
-/** A UserID is non-empty printable ASCII of at most this many bytes (reference/tencent-im.md §5). */
-export const MAX_USER_ID_BYTES = 32;
-
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/*
+ * Tencent's rules for a portrait_get request (shared/tencent/), as the gateway enforces them on a
+ * caller's request: each refusal names the exact entry that is wrong and echoes it, cut short.
+ */
 const ECHO_LIMIT = 48;
 
 const kindOf = (value: unknown): string => {
@@ -36,8 +34,8 @@ function checkUserId(value: unknown, field: string): string {
     throw invalid(field, `${field} must be a UserID string, got ${kindOf(value)}`);
   if (value.length === 0)
     throw invalid(field, `${field} is empty: a UserID has 1 to ${MAX_USER_ID_BYTES} characters`);
-  if (!PRINTABLE_ASCII.test(value)) {
-    const position = [...value].findIndex((char) => !PRINTABLE_ASCII.test(char));
+  if (!isPrintableAscii(value)) {
+    const position = [...value].findIndex((char) => !isPrintableAscii(char));
     throw invalid(
       field,
       `${field} ${echo(value)} has a character outside printable ASCII at position ${position}: ` +

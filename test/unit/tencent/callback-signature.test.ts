@@ -5,7 +5,7 @@ import {
   type CallbackSecret,
   callbackSign,
   verifyCallback,
-} from '../../../shared/callback/callback-signature.ts';
+} from '../../../shared/tencent/callback-signature.ts';
 
 const SECRET: CallbackSecret = { sdkAppId: 1400000000, callbackToken: 'xxxxyyyy' };
 const REQUEST_TIME = 1669872112;

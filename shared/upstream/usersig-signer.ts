@@ -1,5 +1,6 @@
-import type { CredentialsProvider, TencentCredentials } from './credentials.ts';
-import { DEFAULT_USERSIG_LIFETIME_SECONDS, signUserSig } from './usersig.ts';
+import type { CredentialsProvider } from '../portrait/ports.ts';
+import type { TencentCredentials } from '../tencent/credentials.ts';
+import { DEFAULT_USERSIG_LIFETIME_SECONDS, signUserSig } from '../tencent/usersig.ts';
 
 /**
  * Renew when less than this remains: an hour of margin absorbs clock skew between this host and

@@ -1,24 +1,6 @@
-import { InvalidRequestError } from '../tencent/errors.ts';
 import type { PortraitGetResponse } from '../tencent/portrait-types.ts';
 
 const byteLength = (text: string): number => Buffer.byteLength(text, 'utf8');
-
-/**
- * A request whose result does not fit one message of the results queue: it can never succeed as it
- * is, so it is answered with 40001 (To_Account) and not retried. The ErrorInfo says how many
- * accounts would fit, so the sender can split the request.
- */
-export class ResultTooLargeError extends InvalidRequestError {
-  override readonly name = 'ResultTooLargeError';
-  constructor(resultBytes: number, maxBytes: number, accountsThatFit: number) {
-    super(
-      40001,
-      'To_Account',
-      `the result is too large for one queue message (${resultBytes} bytes, the limit is ${maxBytes}): ` +
-        `send fewer To_Account, at most ${accountsThatFit} per message for these tags`,
-    );
-  }
-}
 
 /**
  * How many of `reply`'s accounts surely fit one message of `maxBytes`, whichever of them are sent:

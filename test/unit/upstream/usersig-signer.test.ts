@@ -5,7 +5,7 @@ import {
   decodeUserSig,
   verifyUserSig,
 } from '../../../shared/tencent/usersig.ts';
-import { USERSIG_RENEW_BEFORE_SECONDS, UserSigSigner } from '../../../shared/tencent/usersig-signer.ts';
+import { USERSIG_RENEW_BEFORE_SECONDS, UserSigSigner } from '../../../shared/upstream/usersig-signer.ts';
 import { RotatingCredentials, testCredentials } from '../../support/tencent-credentials.ts';
 
 const START_MS = 1_700_000_000_000;

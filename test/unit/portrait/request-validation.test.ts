@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidRequestError } from '../../../shared/tencent/errors.ts';
+import { InvalidRequestError } from '../../../shared/errors.ts';
+import { validatePortraitRequest } from '../../../shared/portrait/request-validation.ts';
 import { STANDARD_TAGS } from '../../../shared/tencent/profile-tags.ts';
-import { validatePortraitRequest } from '../../../shared/tencent/request-validation.ts';
 
 const NICK = ['Tag_Profile_IM_Nick'];
 const ids = (count: number): string[] => Array.from({ length: count }, (_, i) => `user${i}`);

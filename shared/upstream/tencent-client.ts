@@ -1,9 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { type Dispatcher, Pool } from 'undici';
+import { TencentTransportError } from '../errors.ts';
 import type { PortraitClient } from '../portrait/ports.ts';
-import { TencentApiError, TencentProtocolError, TencentTransportError } from './errors.ts';
-import type { PortraitGetResponse, ProfileItem, UserProfileItem } from './portrait-types.ts';
-import { TENCENT_MAX_ACCOUNTS, validatePortraitRequest } from './request-validation.ts';
+import { validatePortraitRequest } from '../portrait/request-validation.ts';
+import { TENCENT_MAX_ACCOUNTS } from '../tencent/limits.ts';
+import type { PortraitGetResponse } from '../tencent/portrait-types.ts';
+import { PORTRAIT_GET_PATH, restApiQuery } from '../tencent/rest-query.ts';
+import { parsePortraitReply } from './portrait-reply.ts';
 import type { UserSigSigner } from './usersig-signer.ts';
 
 export interface TencentClientTimeouts {
@@ -160,15 +163,9 @@ export class TencentClient implements PortraitClient {
     if (signal?.aborted) throw abortedError(signal);
     // No secret read between a slot's grant and its call: ready() resolved the credentials first.
     const { credentials, userSig } = this.#signer.held() ?? (await this.#signer.current());
-    const query = new URLSearchParams({
-      sdkappid: String(credentials.sdkAppId),
-      identifier: credentials.identifier,
-      usersig: userSig,
-      random: String(randomInt(0, 2 ** 32)),
-      contenttype: 'json',
-    });
-    const body = await this.#post(`/v4/profile/portrait_get?${query}`, JSON.stringify(request), signal);
-    return parseReply(body);
+    const query = restApiQuery(credentials, userSig, randomInt(0, 2 ** 32));
+    const body = await this.#post(`${PORTRAIT_GET_PATH}?${query}`, JSON.stringify(request), signal);
+    return parsePortraitReply(body);
   }
 
   async renewUserSig(): Promise<void> {
@@ -196,9 +193,9 @@ export class TencentClient implements PortraitClient {
       if (signal?.aborted) throw abortedError(signal);
       if (error instanceof TencentTransportError) throw error;
       const code = codeOf(error);
-      if (!NEVER_REACHED.has(code)) throw this.#brokenError(origin, code);
+      if (!NEVER_REACHED.has(code)) throw this.#brokenError(origin, code, error);
       unreachableUntil.set(origin, this.#now() + UNREACHABLE_ORIGIN_MS);
-      throw this.#unreachableError(origin, code);
+      throw this.#unreachableError(origin, code, error);
     }
   }
 
@@ -235,13 +232,13 @@ export class TencentClient implements PortraitClient {
       throw new TencentTransportError(
         'http-status',
         `Tencent at ${origin} answered HTTP ${response.statusCode} instead of a portrait_get reply`,
-        response.statusCode,
+        { httpStatus: response.statusCode },
       );
     }
     return response.body.text();
   }
 
-  #unreachableError(origin: string, code: string): TencentTransportError {
+  #unreachableError(origin: string, code: string, cause: unknown): TencentTransportError {
     const next = this.#origin();
     const domain = next === this.#origins[0] ? 'primary' : 'backup';
     const then =
@@ -251,21 +248,24 @@ export class TencentClient implements PortraitClient {
     return new TencentTransportError(
       'connection',
       `could not connect to Tencent at ${origin} (${code}); it is passed over for ${UNREACHABLE_ORIGIN_MS / 1000} s and ${then}`,
+      { cause },
     );
   }
 
-  #brokenError(origin: string, code: string): TencentTransportError {
+  #brokenError(origin: string, code: string, cause: unknown): TencentTransportError {
     if (TIMEOUTS.has(code)) {
       const limit = code === 'UND_ERR_HEADERS_TIMEOUT' ? this.#timeouts.headersMs : this.#timeouts.bodyMs;
       return new TencentTransportError(
         'timeout',
         `Tencent at ${origin} did not answer within ${limit} ms (${code})`,
+        { cause },
       );
     }
     // A reused keep-alive socket that died while a Lambda was frozen lands here too: retryable.
     return new TencentTransportError(
       'connection',
       `the connection to Tencent at ${origin} broke before a reply arrived (${code})`,
+      { cause },
     );
   }
 }
@@ -275,80 +275,6 @@ function abortedError(signal: AbortSignal): TencentTransportError {
   return new TencentTransportError(
     'aborted',
     `the caller ended the Tencent call before a reply arrived (${reason})`,
+    { cause: signal.reason },
   );
-}
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const protocolError = (what: string): TencentProtocolError =>
-  new TencentProtocolError(`Tencent's portrait_get reply is malformed: ${what}`);
-
-/**
- * Turns Tencent's body into a typed reply. A non-zero `ErrorCode` is an API error whatever
- * `ActionStatus` says (the code is what the table interprets); `FAIL` with code 0 is malformed.
- */
-function parseReply(body: string): PortraitGetResponse {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw protocolError(`the body is not JSON (${body.length} characters)`);
-  }
-  if (!isRecord(json)) throw protocolError('the body is not a JSON object');
-  const { ActionStatus, ErrorCode, ErrorInfo, ErrorDisplay } = json;
-  if (ActionStatus !== 'OK' && ActionStatus !== 'FAIL')
-    throw protocolError('ActionStatus is neither OK nor FAIL');
-  if (typeof ErrorCode !== 'number' || !Number.isInteger(ErrorCode))
-    throw protocolError('ErrorCode is not an integer');
-  const errorInfo = typeof ErrorInfo === 'string' ? ErrorInfo : '';
-  if (ErrorCode !== 0) throw new TencentApiError(ErrorCode, errorInfo);
-  if (ActionStatus === 'FAIL') throw protocolError('ActionStatus is FAIL with ErrorCode 0');
-  if (!Array.isArray(json.UserProfileItem)) throw protocolError('UserProfileItem is not a list');
-  const response: PortraitGetResponse = {
-    UserProfileItem: json.UserProfileItem.map(parseUserProfileItem),
-    ActionStatus,
-    ErrorCode,
-    ErrorInfo: errorInfo,
-    ...(typeof ErrorDisplay === 'string' && { ErrorDisplay }),
-  };
-  if (json.Fail_Account !== undefined) {
-    const failed = json.Fail_Account;
-    if (!Array.isArray(failed) || !failed.every((account) => typeof account === 'string')) {
-      throw protocolError('Fail_Account is not a list of UserIDs');
-    }
-    response.Fail_Account = failed;
-  }
-  return response;
-}
-
-function parseUserProfileItem(item: unknown, index: number): UserProfileItem {
-  if (!isRecord(item)) throw protocolError(`UserProfileItem[${index}] is not an object`);
-  const { To_Account, ResultCode, ResultInfo, ProfileItem: profile } = item;
-  if (typeof To_Account !== 'string')
-    throw protocolError(`UserProfileItem[${index}].To_Account is not a string`);
-  if (typeof ResultCode !== 'number' || !Number.isInteger(ResultCode)) {
-    throw protocolError(`UserProfileItem[${index}].ResultCode is not an integer`);
-  }
-  const parsed: UserProfileItem = {
-    To_Account,
-    ResultCode,
-    ResultInfo: typeof ResultInfo === 'string' ? ResultInfo : '',
-  };
-  if (profile !== undefined) {
-    if (!Array.isArray(profile)) throw protocolError(`UserProfileItem[${index}].ProfileItem is not a list`);
-    parsed.ProfileItem = profile.map((entry, at) =>
-      parseProfileItem(entry, `UserProfileItem[${index}].ProfileItem[${at}]`),
-    );
-  }
-  return parsed;
-}
-
-function parseProfileItem(entry: unknown, where: string): ProfileItem {
-  if (!isRecord(entry) || typeof entry.Tag !== 'string') throw protocolError(`${where} has no Tag`);
-  const { Tag, Value } = entry;
-  if (typeof Value !== 'string' && typeof Value !== 'number') {
-    throw protocolError(`${where}.Value is neither a string nor a number`);
-  }
-  return { Tag, Value };
 }

@@ -4,8 +4,8 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { JSON_CONTENT_TYPE } from '../http/error-response.ts';
-import type { CallbackReceiver } from './callback-receiver.ts';
+import type { CallbackReceiver } from '../callback/callback-receiver.ts';
+import { JSON_CONTENT_TYPE } from './error-response.ts';
 
 /** The part of the gateway the webhook handler uses. */
 export interface CallbackHandlerDeps {

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { errorResponse } from '../../../shared/http/error-response.ts';
+import { ResultTooLargeError } from '../../../shared/errors.ts';
+import { failureOf } from '../../../shared/failure.ts';
+import { accountsThatFit } from '../../../shared/portrait/accounts-that-fit.ts';
 import { replyFor } from '../../../shared/portrait/merge.ts';
-import { accountsThatFit, ResultTooLargeError } from '../../../shared/queue/result-too-large.ts';
 import type { PortraitGetResponse, UserProfileItem } from '../../../shared/tencent/portrait-types.ts';
 
 const byteLength = (text: string): number => Buffer.byteLength(text, 'utf8');
@@ -109,15 +110,17 @@ describe('accountsThatFit', () => {
 
 describe('ResultTooLargeError', () => {
   it('is answered as a 40001 for To_Account that is never retried, saying how many accounts fit', () => {
-    const error = new ResultTooLargeError(1_500_000, 1_048_576, 640);
+    const error = new ResultTooLargeError('one queue message', 1_500_000, 1_048_576, 640);
 
-    const { body } = errorResponse(error);
+    const { envelope: body } = failureOf(error);
 
     expect(error.retryable).toBe(false);
     expect(error.field).toBe('To_Account');
     expect(body).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 40001 });
     expect(body.ErrorInfo).toContain('1500000 bytes');
     expect(body.ErrorInfo).toContain('1048576');
-    expect(body.ErrorInfo).toContain('at most 640 per message');
+    expect(body.ErrorInfo).toContain('too large for one queue message');
+    expect(body.ErrorInfo).toContain('at most 640 fit');
+    expect(error.accountsThatFit).toBe(640);
   });
 });
