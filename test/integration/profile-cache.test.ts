@@ -1,11 +1,11 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { profileKey } from '../../shared/cache/cached-item.ts';
 import {
   type CacheOperation,
   DynamoProfileCache,
   type ProfileCacheOptions,
-  profileKey,
   UnprocessedKeysError,
 } from '../../shared/cache/profile-cache.ts';
 import type { DynamoDbClients } from '../../shared/dynamodb-client.ts';
