@@ -158,12 +158,12 @@ export class DynamoProfileCache implements ProfileCache {
    * Stores Tencent's answers, stamped `fetchedAtMs` (when the upstream call started), so their
    * freshness counts from then. An account's requested tags are merged into its item (a tag
    * without a value as absent; tags not requested keep their own stamps), each only where
-   * `replaceableBy` (`freshness.ts`) allows: one conditional `UpdateItem` per account and 48 tags, and only
-   * when that fails (a webhook or a later fetch got there first: rare) one per tag, so the other
-   * tags still land. A 40003 is stored as "not found" under the short TTL unless a later believable
-   * one is cached; it hides the tags stamped before it, not those stamped later. Other failures are
-   * not cached ({@link cacheableAnswers}). Never throws: after the first DynamoDB failure the rest
-   * of the write is dropped and reported.
+   * `replaceableBy` (`freshness.ts`) allows: one conditional `UpdateItem` per account and 48 tags,
+   * and only when that fails (a webhook or a later fetch got there first: rare) one per tag, so the
+   * other tags still land. A 40003 is stored as "not found" under the short TTL unless a later
+   * believable one is cached; it hides the tags stamped before it, not those stamped later. Other
+   * failures are not cached ({@link cacheableAnswers}). Never throws: after the first DynamoDB
+   * failure the rest of the write is dropped and reported.
    */
   async write(
     sdkAppId: number,

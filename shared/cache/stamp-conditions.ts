@@ -10,7 +10,7 @@ export const STAMP_FIELD = '#at';
 /** Placeholder of the latest stamp believed now (`believableUntil`); a later one may be replaced. */
 export const LATEST_BELIEVED = ':ahead';
 
-/** The names and values every stamp clause refers to, for a write at a time stamps are believed until `latestBelievedMs`. */
+/** The names and values of every stamp clause, for a write while stamps up to `latestBelievedMs` count. */
 export const stampPlaceholders = (latestBelievedMs: number) => ({
   names: { [STAMP_FIELD]: 'at' },
   values: { [LATEST_BELIEVED]: latestBelievedMs },
@@ -34,7 +34,7 @@ export const absentOrNotNewer = (attribute: string, at: string): string =>
 export const absentOrOlder = (attribute: string, at: string): string =>
   `(attribute_not_exists(${attribute}) OR ${stampOf(attribute)} < ${at} OR ${unbelievable(attribute)})`;
 
-/** `attribute` is present and stamped before `at`, or stamped beyond belief: there is an older value to remove. */
+/** `attribute` is present and stamped before `at`, or beyond belief: there is an older value to remove. */
 export const presentAndOlder = (attribute: string, at: string): string =>
   `(${stampOf(attribute)} < ${at} OR ${unbelievable(attribute)})`;
 

@@ -393,7 +393,7 @@ describe('PortraitService and the limiter', () => {
 });
 
 describe('PortraitService and per-account failures', () => {
-  it('isolates an unknown account that fails a whole call (40003) by halving, and caches it as not found', async () => {
+  it('halves a whole-call 40003 until the unknown account stands alone; caches it as not found', async () => {
     const parts = serviceOnFakes();
     parts.client.otherwise = (call) =>
       call.accounts.includes('ghost') ? refuse(40003)(call) : answer()(call);
