@@ -1,8 +1,8 @@
 import type { ProfileItem, ProfileValue, UserProfileItem } from '../tencent/portrait-types.ts';
 
 /**
- * The layout of one account's cached profile (DESIGN.md §4), shared by the freshness rules that
- * judge it and the store that reads and writes it.
+ * The layout of one account's cached profile, shared by the freshness rules that judge it and the
+ * store that reads and writes it.
  *
  * Each tag is a top-level attribute `t_<Tag>` holding `{v?, at}` rather than an entry of one map
  * attribute: `SET t_X = :x` works whether or not the item exists, so merging fresh tags into an
