@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { DEMO_CREDENTIALS } from '../infra/local/demo-profiles.ts';
-import { profileKey } from '../shared/cache/profile-cache.ts';
+import { profileKey } from '../shared/cache/cached-item.ts';
 import { PARTITION_KEY } from '../shared/table-definition.ts';
 import { loopbackClients } from '../test/support/dynalite.ts';
 import { percentile } from './stats.ts';

@@ -6,10 +6,40 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { jitteredBackoffMs } from '../async/backoff.ts';
+import { batchesOf } from '../async/batches.ts';
+import { untilFirstFailure } from '../async/until-first-failure.ts';
+import { DependencyError } from '../errors.ts';
 import type { CachePolicy, ProfileCache } from '../portrait/ports.ts';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../table-definition.ts';
 import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from '../tencent/callback-signature.ts';
-import type { ProfileItem, ProfileValue, UserProfileItem } from '../tencent/portrait-types.ts';
+import type { ProfileItem, UserProfileItem } from '../tencent/portrait-types.ts';
+import {
+  type CachedNotFound,
+  type CachedTag,
+  cacheableAnswers,
+  NOT_FOUND,
+  profileKey,
+  type StoredItem,
+  stampedTags,
+  tagAttribute,
+} from './cached-item.ts';
+import {
+  believableUntil,
+  configuredLimits,
+  expiresAtSeconds,
+  type FreshnessLimits,
+  hitFrom,
+  limitsFor,
+} from './freshness.ts';
+import {
+  absentOrNotNewer,
+  absentOrOlder,
+  allOf,
+  itemExists,
+  presentAndOlder,
+  stampPlaceholders,
+} from './stamp-conditions.ts';
 
 /** Where a swallowed DynamoDB failure happened, for the caller's log line and metric. */
 export type CacheOperation = 'read' | 'write';
@@ -38,29 +68,10 @@ export interface ProfileCacheOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Keys BatchGetItem still left unprocessed after every retry; they were read as misses. */
-export class UnprocessedKeysError extends Error {
-  override readonly name = 'UnprocessedKeysError';
-  readonly keys: number;
-  constructor(keys: number) {
-    super(`DynamoDB left ${keys} keys unprocessed after every retry; they were read as cache misses`);
-    this.keys = keys;
-  }
-}
-
-/** Tencent's "account does not exist": cached as not found, briefly. */
-const NOT_FOUND_CODE = 40003;
 /** BatchGetItem's documented maximum of keys per call. */
 const BATCH_GET_MAX_KEYS = 100;
+/** First wait before retrying `UnprocessedKeys`, doubled per retry. */
 const FIRST_BACKOFF_MS = 25;
-/**
- * Each tag is a top-level attribute `t_<Tag>` holding `{v?, at}` rather than an entry of one map
- * attribute: `SET t_X = :x` works whether or not the item exists, so merging fresh tags into an
- * item is one `UpdateItem`, where a nested `SET tags.X` fails until the map exists, and each tag's
- * own stamp can be part of the condition.
- */
-const TAG_PREFIX = 't_';
-const NOT_FOUND = 'notFound';
 /**
  * Tags per `UpdateItem` of a write: the condition holds ~72 bytes per tag, so 48 tags stay under
  * DynamoDB's 4 KB limit on an expression (~3.5 KB). An app has at most 32 distinct tags (12
@@ -68,71 +79,22 @@ const NOT_FOUND = 'notFound';
  */
 const TAGS_PER_UPDATE = 48;
 
-/** One cached tag: `v` is absent when Tencent returned no value for it; `at` is its stamp (epoch ms). */
-interface CachedTag {
-  v?: ProfileValue;
-  at: number;
-}
-
-/** A cached 40003, with Tencent's `ResultInfo`; `at` is its stamp (epoch ms). */
-interface CachedNotFound {
-  at: number;
-  info: string;
-}
-
-type StoredItem = Record<string, unknown>;
-
-interface FreshnessLimits {
-  valueMs: number;
-  notFoundMs: number;
-  /** How far ahead of now a stamp may be and still be believed. */
-  aheadMs: number;
-}
-
-const isStamped = (value: unknown): value is { at: number; [field: string]: unknown } =>
-  typeof value === 'object' && value !== null && typeof (value as { at?: unknown }).at === 'number';
-
-/** The partition key of an account's profile item. */
-export const profileKey = (sdkAppId: number, account: string): string => `p#${sdkAppId}#${account}`;
-
 /**
- * The profile cache on the gateway's DynamoDB table (DESIGN.md §4). One item per account: a
- * top-level attribute per tag (see {@link TAG_PREFIX}), `notFound` for a 40003, and `expiresAt`
- * (epoch s). Freshness is decided here on every read, from each tag's own `at`: DynamoDB's TTL only
- * collects garbage, lazily.
+ * The profile cache on the gateway's DynamoDB table (DESIGN.md §4): one item per account, laid out
+ * as `cached-item.ts` describes, plus `expiresAt` (epoch s). This class only reads and writes;
+ * what a read may serve, what a write may replace and when an item expires are the rules of
+ * `freshness.ts`, which every read applies and every write states as a condition
+ * (`stamp-conditions.ts`).
  *
- * Every tag and `notFound` carries a stamp `at`: when it was known true — the start of the
- * upstream call that fetched it, or a webhook's `EventTime`. A write only ever replaces an older
- * stamp (a conditional `UpdateItem`), so the newest knowledge wins whatever order writes land in:
- * an answer fetched before a profile change but stored after the webhook applied it is dropped.
- * Fetch starts come from our clock and `EventTime` from Tencent's: a skew between the two moves
- * the line between "before" and "after" a change by that much.
- *
- * A stamp more than the allowed clock skew ahead of now is not believed: it reads as a miss, and
- * any write may replace it. Otherwise a future stamp would count as fresh until long after its
- * TTL, and no fetch could replace it. Tencent's signature does not cover a webhook's body; the
- * receiver ignores such an `EventTime`, and this keeps one that got past it from pinning a value.
- *
- * `notFound` is a tombstone rather than a wipe, because a 40003 fetched before an account was
- * (re)created must not erase values a webhook stamped later, and a condition cannot name tags it
- * does not know. Tags stamped before the tombstone belong to an account that vanished and are
- * never served; a tag stamped at or after it proves the account exists, and the 40003 is no longer
- * served either.
- *
- * `expiresAt` is set by every write to max(now, stamp) + the longer of the two TTLs, with the stamp
- * taken as at most the allowed skew ahead (a stamp further ahead is never served). A stamp is no
- * later than the clock when it is stored (a fetch start, or an event time unless Tencent's clock
- * runs ahead, by at most the skew), so this is never earlier than the expiry of anything the item
- * serves by more than that skew — at most later by one upstream call, or by the difference of the
- * TTLs for a 40003 — and no write needs to read or compare the item's expiry.
+ * A write only ever replaces an older stamp (a conditional `UpdateItem`), so the newest knowledge
+ * wins whatever order writes land in: an answer fetched before a profile change but stored after
+ * the webhook applied it is dropped. `notFound` is a tombstone rather than a wipe also because a
+ * condition cannot name tags it does not know.
  */
 export class DynamoProfileCache implements ProfileCache {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
-  readonly #valueTtlMs: number;
-  readonly #notFoundTtlMs: number;
-  readonly #itemTtlMs: number;
-  readonly #aheadMs: number;
+  readonly #limits: FreshnessLimits;
   readonly #now: () => number;
   readonly #onError: (operation: CacheOperation, error: unknown) => void;
   readonly #writeConcurrency: number;
@@ -142,10 +104,11 @@ export class DynamoProfileCache implements ProfileCache {
   constructor(options: ProfileCacheOptions) {
     this.#client = options.client;
     this.#tableName = options.tableName;
-    this.#valueTtlMs = options.cacheTtlSeconds * 1000;
-    this.#notFoundTtlMs = options.negativeCacheTtlSeconds * 1000;
-    this.#itemTtlMs = Math.max(this.#valueTtlMs, this.#notFoundTtlMs);
-    this.#aheadMs = (options.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS) * 1000;
+    this.#limits = configuredLimits(
+      options.cacheTtlSeconds,
+      options.negativeCacheTtlSeconds,
+      options.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS,
+    );
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? (() => {});
     this.#writeConcurrency = options.writeConcurrency ?? 25;
@@ -155,8 +118,8 @@ export class DynamoProfileCache implements ProfileCache {
 
   /**
    * Hits for the accounts whose every tag is cached and fresh (a cached absent tag counts), or
-   * whose fresh "not found" is cached; a stamp more than the clock skew ahead is a miss. `no-cache`
-   * and `no-store` read nothing; `max-age` can only narrow the TTL.
+   * whose fresh "not found" is cached ({@link hitFrom}). `no-cache` and `no-store` read nothing;
+   * `max-age` can only narrow the TTL ({@link limitsFor}).
    * BatchGetItem slices of 100 run in parallel; a slice that fails reads as misses.
    */
   async read(
@@ -166,15 +129,11 @@ export class DynamoProfileCache implements ProfileCache {
     policy: CachePolicy,
   ): Promise<Map<string, UserProfileItem>> {
     const hits = new Map<string, UserProfileItem>();
-    const skipped = policy.mode === 'no-cache' || policy.mode === 'no-store';
-    if (skipped || accounts.length === 0 || tags.length === 0) return hits;
-    const limits = this.#limits(policy);
+    const limits = limitsFor(this.#limits, policy);
+    if (limits === undefined || accounts.length === 0 || tags.length === 0) return hits;
     const tagList = [...new Set(tags)];
     const byKey = new Map([...new Set(accounts)].map((account) => [profileKey(sdkAppId, account), account]));
-    const keys = [...byKey.keys()];
-    const slices: string[][] = [];
-    for (let start = 0; start < keys.length; start += BATCH_GET_MAX_KEYS)
-      slices.push(keys.slice(start, start + BATCH_GET_MAX_KEYS));
+    const slices = batchesOf([...byKey.keys()], BATCH_GET_MAX_KEYS);
     const found = await Promise.all(slices.map((slice) => this.#readSlice(slice)));
     const now = this.#now();
     for (const item of found.flat()) {
@@ -189,13 +148,13 @@ export class DynamoProfileCache implements ProfileCache {
   /**
    * Stores Tencent's answers, stamped `fetchedAtMs` (when the upstream call started), so their
    * freshness counts from then. An account's requested tags are merged into its item (a tag
-   * without a value as absent; tags not requested keep their own stamps), each only where the
-   * cached stamp is not later (or is beyond the clock skew ahead: not believed): one conditional
-   * `UpdateItem` per account and 48 tags, and only when that fails (a webhook or a later fetch got
-   * there first: rare) one per tag, so the other tags still land. A 40003 is stored as "not found"
-   * under the short TTL unless a later believable one is cached; it hides the tags stamped before
-   * it, not those stamped later. Other failures are not cached. Never
-   * throws: after the first DynamoDB failure the rest of the write is dropped and reported.
+   * without a value as absent; tags not requested keep their own stamps), each only where
+   * `replaceableBy` (`freshness.ts`) allows: one conditional `UpdateItem` per account and 48 tags,
+   * and only when that fails (a webhook or a later fetch got there first: rare) one per tag, so the
+   * other tags still land. A 40003 is stored as "not found" under the short TTL unless a later
+   * believable one is cached; it hides the tags stamped before it, not those stamped later. Other
+   * failures are not cached ({@link cacheableAnswers}). Never throws: after the first DynamoDB
+   * failure the rest of the write is dropped and reported.
    */
   async write(
     sdkAppId: number,
@@ -204,15 +163,16 @@ export class DynamoProfileCache implements ProfileCache {
     fetchedAtMs: number,
   ): Promise<void> {
     const tagList = [...new Set(tags)];
-    const writes = items.filter(
-      (item) => item.ResultCode === NOT_FOUND_CODE || (item.ResultCode === 0 && tagList.length > 0),
+    const failure = await untilFirstFailure(
+      cacheableAnswers(tagList, items),
+      this.#writeConcurrency,
+      (item) => {
+        const key = profileKey(sdkAppId, item.To_Account);
+        return item.ResultCode === 0
+          ? this.#storeValues(key, stampedTags(tagList, item.ProfileItem ?? [], fetchedAtMs), fetchedAtMs)
+          : this.#storeNotFound(key, { at: fetchedAtMs, info: item.ResultInfo });
+      },
     );
-    const failure = await untilFirstFailure(writes, this.#writeConcurrency, (item) => {
-      const key = profileKey(sdkAppId, item.To_Account);
-      return item.ResultCode === 0
-        ? this.#storeValues(key, tagList, item.ProfileItem ?? [], fetchedAtMs)
-        : this.#storeNotFound(key, item.ResultInfo, fetchedAtMs);
-    });
     if (failure) this.#onError('write', failure.error);
   }
 
@@ -225,8 +185,9 @@ export class DynamoProfileCache implements ProfileCache {
    * never overwrites the event's value (see `write`). A tag the account did not have cached yet is
    * added: a webhook carries a tag's whole new value, as true as a fetched one, so a later read of
    * that tag may be served from it. A cached stamp beyond the clock skew ahead is replaced; an
-   * `eventTimeMs` that far ahead is stored but never served (see the class): the receiver ignores
-   * such an event first. Values are stored as given: the caller checks them against their tags.
+   * `eventTimeMs` that far ahead is stored but never served (see `freshness.ts`): the receiver
+   * ignores such an event first. Values are stored as given: the caller checks them against their
+   * tags.
    *
    * No item is created for an account that is not cached: Tencent calls back for every profile
    * change in the app, and an item per never-read user would cost a write each. The price: when the
@@ -262,18 +223,6 @@ export class DynamoProfileCache implements ProfileCache {
     return applied.filter(Boolean).length;
   }
 
-  #limits(policy: CachePolicy): FreshnessLimits {
-    const aheadMs = this.#aheadMs;
-    if (policy.mode !== 'max-age')
-      return { valueMs: this.#valueTtlMs, notFoundMs: this.#notFoundTtlMs, aheadMs };
-    const maxAgeMs = policy.maxAgeSeconds * 1000;
-    return {
-      valueMs: Math.min(this.#valueTtlMs, maxAgeMs),
-      notFoundMs: Math.min(this.#notFoundTtlMs, maxAgeMs),
-      aheadMs,
-    };
-  }
-
   /** One slice of keys, with `UnprocessedKeys` retried; a DynamoDB failure reads as no items. */
   async #readSlice(keys: string[]): Promise<StoredItem[]> {
     const items: StoredItem[] = [];
@@ -282,10 +231,16 @@ export class DynamoProfileCache implements ProfileCache {
       for (let retry = 0; pending.length > 0; retry += 1) {
         if (retry > 0) {
           if (retry > this.#unprocessedRetries) {
-            this.#onError('read', new UnprocessedKeysError(pending.length));
+            this.#onError(
+              'read',
+              new DependencyError(
+                'table',
+                `DynamoDB left ${pending.length} keys unprocessed after every retry; they were read as cache misses`,
+              ),
+            );
             break;
           }
-          await this.#sleep(backoffMs(retry));
+          await this.#sleep(jitteredBackoffMs(retry, FIRST_BACKOFF_MS));
         }
         const output = await this.#client.send(
           new BatchGetCommand({ RequestItems: { [this.#tableName]: { Keys: pending } } }),
@@ -299,76 +254,60 @@ export class DynamoProfileCache implements ProfileCache {
     return items;
   }
 
-  /** See {@link DynamoProfileCache} on `expiresAt`. */
   #expiresAt(stampMs: number): number {
-    const now = this.#now();
-    return expirySeconds(Math.min(Math.max(now, stampMs), now + this.#aheadMs) + this.#itemTtlMs);
+    return expiresAtSeconds(stampMs, this.#now(), this.#limits);
   }
 
-  /** Stamps later than this are not believed, so any write may replace them. */
-  #unbelievableAfter(): number {
-    return this.#now() + this.#aheadMs;
+  /** The names and values of every stamp clause, for a write now. */
+  #stampPlaceholders() {
+    return stampPlaceholders(believableUntil(this.#now(), this.#limits));
   }
 
-  async #storeValues(key: string, tags: readonly string[], profile: readonly ProfileItem[], at: number) {
-    const values = new Map(profile.map((item) => [item.Tag, item.Value]));
-    const stamped = tags.map((tag): [string, CachedTag] => [
-      tag,
-      values.has(tag) ? { v: values.get(tag) as ProfileValue, at } : { at },
-    ]);
+  async #storeValues(key: string, stamped: ReadonlyArray<[string, CachedTag]>, at: number) {
     const expiresAt = this.#expiresAt(at);
-    for (let start = 0; start < stamped.length; start += TAGS_PER_UPDATE) {
-      const group = stamped.slice(start, start + TAGS_PER_UPDATE);
+    for (const group of batchesOf(stamped, TAGS_PER_UPDATE)) {
       if ((await this.#storeTags(key, group, at, expiresAt)) || group.length === 1) continue;
       for (const entry of group) await this.#storeTags(key, [entry], at, expiresAt);
     }
   }
 
-  /**
-   * Sets every tag of `entries`, or none when any of them is cached with a stamp later than `at`
-   * (and believable).
-   */
+  /** Sets every tag of `entries`, or none when any of them may not be replaced by a write at `at`. */
   #storeTags(key: string, entries: ReadonlyArray<[string, CachedTag]>, at: number, expiresAt: number) {
-    const names: Record<string, string> = { '#at': 'at', '#exp': TTL_ATTRIBUTE };
-    const values: Record<string, unknown> = {
-      ':at': at,
-      ':exp': expiresAt,
-      ':ahead': this.#unbelievableAfter(),
-    };
+    const stamp = this.#stampPlaceholders();
+    const names: Record<string, string> = { ...stamp.names, '#exp': TTL_ATTRIBUTE };
+    const values: Record<string, unknown> = { ...stamp.values, ':at': at, ':exp': expiresAt };
     const sets: string[] = [];
     const conditions: string[] = [];
     entries.forEach(([tag, cached], index) => {
-      names[`#t${index}`] = TAG_PREFIX + tag;
+      names[`#t${index}`] = tagAttribute(tag);
       values[`:t${index}`] = cached;
       sets.push(`#t${index} = :t${index}`);
-      conditions.push(
-        `(attribute_not_exists(#t${index}) OR #t${index}.#at <= :at OR #t${index}.#at > :ahead)`,
-      );
+      conditions.push(absentOrNotNewer(`#t${index}`, ':at'));
     });
     return this.#updateIf({
       TableName: this.#tableName,
       Key: { [PARTITION_KEY]: key },
       UpdateExpression: `SET ${sets.join(', ')}, #exp = :exp`,
-      ConditionExpression: conditions.join(' AND '),
+      ConditionExpression: allOf(...conditions),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     });
   }
 
-  /** Leaves the item's tags in place: those stamped later than `at` still count (see the class). */
-  async #storeNotFound(key: string, info: string, at: number) {
-    const notFound: CachedNotFound = { at, info };
+  /** Leaves the item's tags in place: those stamped later than the 40003 still count (see `freshness.ts`). */
+  async #storeNotFound(key: string, notFound: CachedNotFound) {
+    const stamp = this.#stampPlaceholders();
     await this.#updateIf({
       TableName: this.#tableName,
       Key: { [PARTITION_KEY]: key },
       UpdateExpression: 'SET #nf = :nf, #exp = :exp',
-      ConditionExpression: 'attribute_not_exists(#nf) OR #nf.#at <= :at OR #nf.#at > :ahead',
-      ExpressionAttributeNames: { '#nf': NOT_FOUND, '#at': 'at', '#exp': TTL_ATTRIBUTE },
+      ConditionExpression: absentOrNotNewer('#nf', ':at'),
+      ExpressionAttributeNames: { ...stamp.names, '#nf': NOT_FOUND, '#exp': TTL_ATTRIBUTE },
       ExpressionAttributeValues: {
+        ...stamp.values,
         ':nf': notFound,
-        ':at': at,
-        ':exp': this.#expiresAt(at),
-        ':ahead': this.#unbelievableAfter(),
+        ':at': notFound.at,
+        ':exp': this.#expiresAt(notFound.at),
       },
     });
   }
@@ -380,27 +319,25 @@ export class DynamoProfileCache implements ProfileCache {
     expiresAt: number,
     signal: AbortSignal | undefined,
   ): Promise<boolean> {
+    const stamp = this.#stampPlaceholders();
     return this.#updateIf(
       {
         TableName: this.#tableName,
         Key: { [PARTITION_KEY]: key },
         UpdateExpression: 'SET #t = :t, #exp = :exp',
-        ConditionExpression:
-          'attribute_exists(#pk) AND (attribute_not_exists(#t) OR #t.#at < :event OR #t.#at > :ahead) AND ' +
-          '(attribute_not_exists(#nf) OR #nf.#at <= :event OR #nf.#at > :ahead)',
+        ConditionExpression: allOf(
+          itemExists('#pk'),
+          absentOrOlder('#t', ':event'),
+          absentOrNotNewer('#nf', ':event'),
+        ),
         ExpressionAttributeNames: {
+          ...stamp.names,
           '#pk': PARTITION_KEY,
-          '#t': TAG_PREFIX + tag,
-          '#at': 'at',
+          '#t': tagAttribute(tag),
           '#nf': NOT_FOUND,
           '#exp': TTL_ATTRIBUTE,
         },
-        ExpressionAttributeValues: {
-          ':t': cached,
-          ':exp': expiresAt,
-          ':event': cached.at,
-          ':ahead': this.#unbelievableAfter(),
-        },
+        ExpressionAttributeValues: { ...stamp.values, ':t': cached, ':exp': expiresAt, ':event': cached.at },
       },
       signal,
     );
@@ -413,14 +350,15 @@ export class DynamoProfileCache implements ProfileCache {
     eventTimeMs: number,
     signal: AbortSignal | undefined,
   ): Promise<boolean> {
+    const stamp = this.#stampPlaceholders();
     return this.#updateIf(
       {
         TableName: this.#tableName,
         Key: { [PARTITION_KEY]: key },
         UpdateExpression: 'REMOVE #t',
-        ConditionExpression: 'attribute_exists(#pk) AND (#t.#at < :event OR #t.#at > :ahead)',
-        ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#t': TAG_PREFIX + tag, '#at': 'at' },
-        ExpressionAttributeValues: { ':event': eventTimeMs, ':ahead': this.#unbelievableAfter() },
+        ConditionExpression: allOf(itemExists('#pk'), presentAndOlder('#t', ':event')),
+        ExpressionAttributeNames: { ...stamp.names, '#pk': PARTITION_KEY, '#t': tagAttribute(tag) },
+        ExpressionAttributeValues: { ...stamp.values, ':event': eventTimeMs },
       },
       signal,
     );
@@ -436,83 +374,4 @@ export class DynamoProfileCache implements ProfileCache {
       throw error;
     }
   }
-}
-
-/**
- * The cache entry for `account` if it answers the request now, else undefined (a miss): its 40003
- * while no tag is stamped since, else its requested tags if each is fresh and not older than it.
- * A stamp beyond `limits.aheadMs` ahead of `now` is a miss, and proves nothing about the account.
- */
-function hitFrom(
-  account: string,
-  item: StoredItem,
-  tags: readonly string[],
-  limits: FreshnessLimits,
-  now: number,
-): UserProfileItem | undefined {
-  const believableUntil = now + limits.aheadMs;
-  // A stamp within the skew ahead is as old as one stored now: max-age=0 still misses.
-  const ageOf = (stamp: number) => Math.max(0, now - stamp);
-  const notFound = item[NOT_FOUND];
-  let vanishedAt = Number.NEGATIVE_INFINITY;
-  if (notFound !== undefined) {
-    if (!isStamped(notFound) || notFound.at > believableUntil) return undefined;
-    if (!hasTagStampedBetween(item, notFound.at, believableUntil)) {
-      if (ageOf(notFound.at) >= limits.notFoundMs) return undefined;
-      const info = typeof notFound.info === 'string' ? notFound.info : '';
-      return { To_Account: account, ResultCode: NOT_FOUND_CODE, ResultInfo: info };
-    }
-    vanishedAt = notFound.at;
-  }
-  const profile: ProfileItem[] = [];
-  for (const tag of tags) {
-    const cached = item[TAG_PREFIX + tag];
-    if (
-      !isStamped(cached) ||
-      cached.at > believableUntil ||
-      cached.at < vanishedAt ||
-      ageOf(cached.at) >= limits.valueMs
-    )
-      return undefined;
-    if ('v' in cached) profile.push({ Tag: tag, Value: cached.v as ProfileValue });
-  }
-  return { To_Account: account, ProfileItem: profile, ResultCode: 0, ResultInfo: '' };
-}
-
-/** Whether any tag of `item` is stamped from `sinceMs` to `untilMs`: the account existed then. */
-const hasTagStampedBetween = (item: StoredItem, sinceMs: number, untilMs: number): boolean =>
-  Object.entries(item).some(
-    ([name, value]) =>
-      name.startsWith(TAG_PREFIX) && isStamped(value) && value.at >= sinceMs && value.at <= untilMs,
-  );
-
-const expirySeconds = (epochMs: number): number => Math.ceil(epochMs / 1000);
-
-/** Doubling from 25 ms, with equal jitter so throttled instances do not retry in step. */
-const backoffMs = (retry: number): number => {
-  const ceiling = FIRST_BACKOFF_MS * 2 ** (retry - 1);
-  return ceiling / 2 + (Math.random() * ceiling) / 2;
-};
-
-/** Runs `task` over `items`, at most `concurrency` at once; stops starting tasks after the first failure. */
-async function untilFirstFailure<T>(
-  items: readonly T[],
-  concurrency: number,
-  task: (item: T) => Promise<void>,
-): Promise<{ error: unknown } | undefined> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      try {
-        await task(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return failure;
 }

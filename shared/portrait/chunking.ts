@@ -1,3 +1,4 @@
+import { batchesOf } from '../async/batches.ts';
 import { TENCENT_MAX_ACCOUNTS } from '../tencent/limits.ts';
 
 /** The distinct values in first-seen order. */
@@ -7,9 +8,5 @@ export function uniqueInOrder<T>(values: readonly T[]): T[] {
 
 /** Splits `values` into consecutive chunks of at most `size` (default {@link TENCENT_MAX_ACCOUNTS}). */
 export function chunk<T>(values: readonly T[], size: number = TENCENT_MAX_ACCOUNTS): T[][] {
-  if (!Number.isInteger(size) || size < 1)
-    throw new RangeError(`chunk size must be a positive integer, got ${size}`);
-  const chunks: T[][] = [];
-  for (let start = 0; start < values.length; start += size) chunks.push(values.slice(start, start + size));
-  return chunks;
+  return batchesOf(values, size);
 }
