@@ -209,7 +209,8 @@ class UpstreamRun {
         delayMs = Math.max(delayMs, outcome.delayMs);
       }
       if (delayMs > 0) {
-        if (now() + delayMs >= this.#deadlineMs) throw lastErrorOf(pending) ?? new NoSlotError(delayMs);
+        // A backoff that ends past the last moment a slot may be asked for would be waited in vain.
+        if (now() + delayMs >= slotDeadlineMs) throw lastErrorOf(pending) ?? new NoSlotError(delayMs);
         await sleep(delayMs);
       }
     }
