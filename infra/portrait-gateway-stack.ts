@@ -39,7 +39,7 @@ export interface PortraitGatewayStackProps extends StackProps {
   /**
    * Bundle AWS SDK v3 into each function instead of using the runtime's copy. Default: true: the
    * functions then run the SDK versions the tests ran, for +380 KiB per bundle and no slower a cold
-   * import (README "Deploy" has the measurements).
+   * import (docs/operations.md, "Why these numbers", has the measurements).
    */
   bundleAwsSdk?: boolean;
 }
