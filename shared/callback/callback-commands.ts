@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseJsonObject } from '../json-object.ts';
 import { MAX_USER_ID_BYTES } from '../tencent/limits.ts';
 import type { ProfileItem, ProfileValue } from '../tencent/portrait-types.ts';
 import { isKnownTagShape, tagValueType } from '../tencent/profile-tags.ts';
@@ -44,12 +45,12 @@ const problemOf = (error: z.ZodError): string =>
 
 /** Reads a webhook body (the raw text Tencent posted). Never throws. */
 export function parseCallbackBody(body: string): CallbackCommand {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return { kind: 'malformed', command: undefined, problem: 'the body is not JSON' };
+  const parsed = parseJsonObject(body);
+  if (!parsed.ok) {
+    const problem = parsed.problem === 'not-json' ? 'the body is not JSON' : 'the body is not a JSON object';
+    return { kind: 'malformed', command: undefined, problem };
   }
+  const json = parsed.value;
   const envelope = envelopeSchema.safeParse(json);
   if (!envelope.success) return { kind: 'malformed', command: undefined, problem: problemOf(envelope.error) };
   const command = envelope.data.CallbackCommand;
