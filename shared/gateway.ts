@@ -7,6 +7,7 @@ import { DynamoProfileCache } from './cache/profile-cache.ts';
 import { type GatewayConfig, parseConfig } from './config.ts';
 import { createDynamoDbClients, type DynamoDbClients } from './dynamodb-client.ts';
 import { ConfigError } from './errors.ts';
+import { METRIC } from './metric-catalog.ts';
 import { PortraitService } from './portrait/portrait-service.ts';
 import type { CredentialsProvider } from './portrait/ports.ts';
 import { ResultsPublisher } from './queue/results-publisher.ts';
@@ -84,13 +85,13 @@ function origins(config: GatewayConfig): string[] {
 /**
  * Builds the gateway from a parsed configuration: DynamoDB clients, profile cache, rate limiter,
  * credentials (static or Secrets Manager), UserSig signer, Tencent client, PortraitService, the
- * results queue publisher, and the Powertools logger and metrics (service `portrait-gateway`,
+ * results queue publisher, and the Powertools logger and metrics (service `config.serviceName`,
  * namespace `PortraitGateway`). Throws {@link ConfigError} when no credentials or no Tencent data
  * center are configured. Failures the cache and limiter swallow are logged and counted.
  */
 export function createGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Gateway {
-  const logger = overrides.logger ?? createLogger();
-  const metrics = overrides.metrics ?? createMetrics();
+  const logger = overrides.logger ?? createLogger(config.serviceName);
+  const metrics = overrides.metrics ?? createMetrics(config.serviceName);
   const { provider: credentials, close: closeCredentials } = credentialsProvider(config, overrides);
   const signer = new UserSigSigner(credentials);
   const client = new TencentClient({ signer, origins: origins(config) });
@@ -102,7 +103,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     negativeCacheTtlSeconds: config.negativeCacheTtlSeconds,
     onError: (operation, error) => {
       logger.warn(`cache ${operation} failed`, { error });
-      metrics.addMetric('CacheErrors', MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.CacheErrors, MetricUnit.Count, 1);
     },
   });
   const limiter = new DynamoRateLimiter({
@@ -111,7 +112,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     ceilingPerSecond: config.rateLimitPerSecond,
     onError: (error) => {
       logger.warn('rate limiter failed closed', { error });
-      metrics.addMetric('LimiterErrors', MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.LimiterErrors, MetricUnit.Count, 1);
     },
   });
   const sqs =

@@ -4,6 +4,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { GatewayConfig } from '../config.ts';
 import { GatewayError, ResultTooLargeError } from '../errors.ts';
 import { failureOf } from '../failure.ts';
+import { METRIC } from '../metric-catalog.ts';
 import { accountsThatFit } from '../portrait/accounts-that-fit.ts';
 import { uniqueInOrder } from '../portrait/chunking.ts';
 import { replyFor } from '../portrait/merge.ts';
@@ -202,9 +203,13 @@ export async function serveBatch(
     });
     verdicts.set(result.messageId, { done: false, reason: `results queue: ${reason}` });
   });
-  metrics.addMetric('MessagesDone', MetricUnit.Count, [...verdicts.values()].filter((v) => v.done).length);
   metrics.addMetric(
-    'MessagesRetried',
+    METRIC.MessagesDone,
+    MetricUnit.Count,
+    [...verdicts.values()].filter((v) => v.done).length,
+  );
+  metrics.addMetric(
+    METRIC.MessagesRetried,
     MetricUnit.Count,
     [...verdicts.values()].filter((v) => !v.done).length,
   );
