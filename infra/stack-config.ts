@@ -121,9 +121,10 @@ const contextSchema = z.object({
 
 /**
  * Reads and validates the stack's context once, at synth. Absent or empty keys take
- * {@link STACK_DEFAULTS}; `timBaseUrl` wins over `timRegion`. Throws {@link StackConfigError} naming the first bad key.
+ * {@link STACK_DEFAULTS}; `timBaseUrl` wins over `timRegion`. `stackRegion`, when known, is where the
+ * stack deploys. Throws {@link StackConfigError} naming the first bad key.
  */
-export function readStackConfig(node: Node): StackConfig {
+export function readStackConfig(node: Node, stackRegion?: string): StackConfig {
   const raw = Object.fromEntries(CONTEXT_KEYS.map((key) => [key, node.tryGetContext(key)]));
   const withDefaults = { ...STACK_DEFAULTS, ...definedOnly(raw) };
   const parsed = contextSchema.safeParse(withDefaults);
@@ -142,6 +143,9 @@ export function readStackConfig(node: Node): StackConfig {
     c.callbackReservedConcurrency,
     'callbackReservedConcurrency',
   );
+  if (c.alarmTopicArn !== undefined && stackRegion !== undefined) {
+    requireStackRegion(c.alarmTopicArn, stackRegion);
+  }
   return {
     secretName: c.secretName,
     upstream: c.timBaseUrl !== undefined ? { baseUrl: c.timBaseUrl } : { region: c.timRegion },
@@ -177,5 +181,19 @@ function shown(values: Record<string, unknown>, key: string): string {
 function requireAtMost(value: number, key: string, limit: number, limitKey: string): void {
   if (value > limit) {
     throw new StackConfigError(`context "${key}" (${value}) must not exceed "${limitKey}" (${limit})`);
+  }
+}
+
+/**
+ * CloudWatch alarms notify only an SNS topic of their own region; CloudFormation would accept the
+ * template and fail the deploy on the first alarm.
+ */
+function requireStackRegion(topicArn: string, stackRegion: string): void {
+  const topicRegion = topicArn.split(':')[3];
+  if (topicRegion !== stackRegion) {
+    throw new StackConfigError(
+      `context "alarmTopicArn" is a topic in ${topicRegion}, but the stack deploys to ${stackRegion}: ` +
+        `alarms can notify only a topic in their own region (create one in ${stackRegion})`,
+    );
   }
 }

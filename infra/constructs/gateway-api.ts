@@ -25,6 +25,8 @@ export const STAGE_NAME = 'prod';
 export const RETRY_AFTER_SECONDS = 1;
 
 export interface GatewayApiProps {
+  /** The REST API's name: AWS/ApiGateway metrics are keyed by it (`ApiName`), so one per stack. */
+  name: string;
   portraitGetFunction: IFunction;
   callbackFunction: IFunction;
   /** Stage-wide throttle (requests/s and bucket size) for every method. */
@@ -46,6 +48,7 @@ export class GatewayApi extends Construct {
   readonly portraitGetMethod: Method;
   readonly callbackMethod: Method;
   readonly accessLogs: LogGroup;
+  readonly executionLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: GatewayApiProps) {
     super(scope, id);
@@ -55,6 +58,7 @@ export class GatewayApi extends Construct {
     });
     const callbackMethodPath = `/${API_PATHS.callback}/POST`;
     this.api = new RestApi(this, 'Api', {
+      restApiName: props.name,
       description: "Portrait gateway: Tencent Chat's portrait_get behind IAM, a cache and the rate ceiling",
       endpointTypes: [EndpointType.REGIONAL],
       // API Gateway writes access logs only once the account has a CloudWatch role; this is the
@@ -83,6 +87,15 @@ export class GatewayApi extends Construct {
         },
       },
     });
+    // API Gateway writes the execution log into a group it names and would create itself, outside the
+    // stack, never expiring and left behind by `cdk destroy`. Created here before the stage, it has
+    // the stack's retention and goes with it.
+    this.executionLogs = new LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${STAGE_NAME}`,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api.deploymentStage.node.addDependency(this.executionLogs);
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       Validations.of(cloudWatchRole).acknowledge({

@@ -1,9 +1,10 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_KEYS, readStackConfig, STACK_DEFAULTS, StackConfigError } from '../../infra/stack-config.ts';
-import { cdkJsonContext } from '../support/gateway-stack.ts';
+import { cdkJsonContext, synthGatewayStack } from '../support/gateway-stack.ts';
 
-const configFrom = (context: Record<string, unknown>) => readStackConfig(new App({ context }).node);
+const configFrom = (context: Record<string, unknown>, stackRegion?: string) =>
+  readStackConfig(new App({ context }).node, stackRegion);
 
 describe('stack context', () => {
   it('cdk.json spells out every default the stack falls back to', () => {
@@ -91,6 +92,38 @@ describe('stack context', () => {
           })`,
         ),
       );
+    });
+  });
+
+  describe('an alarm topic', () => {
+    const topicIn = (region: string) => `arn:aws:sns:${region}:123456789012:ops-alarms`;
+
+    it('in the region the stack deploys to is accepted', () => {
+      // Act
+      const config = configFrom({ alarmTopicArn: topicIn('eu-central-1') }, 'eu-central-1');
+
+      // Assess
+      expect(config.alarmTopicArn).toBe(topicIn('eu-central-1'));
+    });
+
+    it('in another region stops the synth, saying where each is', () => {
+      // Act
+      const read = () => configFrom({ alarmTopicArn: topicIn('eu-west-1') }, 'eu-central-1');
+
+      // Assess
+      expect(read).toThrow(StackConfigError);
+      expect(read).toThrow(
+        'context "alarmTopicArn" is a topic in eu-west-1, but the stack deploys to eu-central-1',
+      );
+    });
+
+    it("is checked against the stack's own region when the stack is built", () => {
+      // Act
+      const synth = () =>
+        synthGatewayStack({ context: { alarmTopicArn: topicIn('eu-west-1') }, region: 'us-east-1' });
+
+      // Assess
+      expect(synth).toThrow('is a topic in eu-west-1, but the stack deploys to us-east-1');
     });
   });
 });
