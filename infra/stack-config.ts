@@ -66,6 +66,28 @@ export const CONTEXT_KEYS = [
   'alarmTopicArn',
 ] as const;
 
+/** The stack's name unless `-c stackName=…` gives another. */
+export const DEFAULT_STACK_NAME = 'PortraitGateway';
+
+/** CloudFormation's rule for a stack name. */
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+/**
+ * The stack's name from context `stackName` (default {@link DEFAULT_STACK_NAME}). The REST API, the
+ * dashboard and the metrics' `service` are named after it, so stacks of different names share an
+ * account and region without sharing alarms.
+ */
+export function readStackName(node: Node): string {
+  const given = node.tryGetContext('stackName') as unknown;
+  const name = given === undefined || given === '' ? DEFAULT_STACK_NAME : given;
+  if (typeof name !== 'string' || !STACK_NAME.test(name)) {
+    throw new StackConfigError(
+      `context "stackName" must start with a letter and hold up to 128 letters, digits and hyphens (got ${JSON.stringify(name)})`,
+    );
+  }
+  return name;
+}
+
 /** A context value that cannot be deployed; the message names the key (`-c key=value`). */
 export class StackConfigError extends Error {
   override readonly name = 'StackConfigError';

@@ -1,6 +1,13 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_KEYS, readStackConfig, STACK_DEFAULTS, StackConfigError } from '../../infra/stack-config.ts';
+import {
+  CONTEXT_KEYS,
+  DEFAULT_STACK_NAME,
+  readStackConfig,
+  readStackName,
+  STACK_DEFAULTS,
+  StackConfigError,
+} from '../../infra/stack-config.ts';
 import { cdkJsonContext, synthGatewayStack } from '../support/gateway-stack.ts';
 
 const configFrom = (context: Record<string, unknown>, stackRegion?: string) =>
@@ -125,5 +132,30 @@ describe('stack context', () => {
       // Assess
       expect(synth).toThrow('is a topic in eu-west-1, but the stack deploys to us-east-1');
     });
+  });
+
+  describe('the stack name', () => {
+    const nameFrom = (context: Record<string, unknown>) => readStackName(new App({ context }).node);
+
+    it.each([
+      [{}, DEFAULT_STACK_NAME],
+      [{ stackName: '' }, DEFAULT_STACK_NAME],
+      [{ stackName: 'PortraitGateway-staging' }, 'PortraitGateway-staging'],
+    ])('from %j is %s', (context, expected) => {
+      // Assess
+      expect(nameFrom(context)).toBe(expected);
+    });
+
+    it.each(['2fast', 'portrait_gateway', 'a'.repeat(129)])(
+      '%s stops the synth, naming the key',
+      (stackName) => {
+        // Act
+        const read = () => nameFrom({ stackName });
+
+        // Assess
+        expect(read).toThrow(StackConfigError);
+        expect(read).toThrow('context "stackName" must start with a letter');
+      },
+    );
   });
 });
