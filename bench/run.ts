@@ -11,6 +11,8 @@
  *   5. PortraitService in process: upstream calls per 100 uncached accounts by request size, and
  *      a warm read of 100 accounts against a bare BatchGetItem.
  *   6. Cold start: the `cdk synth` HTTP bundle against a bundle of only its AWS SDK clients.
+ *   7. Costs: DynamoDB units, Lambda time, upstream calls and SQS requests per request at 0, 50 and
+ *      90 % cache hits, and what a million profile reads cost at list prices (docs/costs.md).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -31,6 +33,7 @@ import {
   type ScenarioResult,
 } from './ceiling.ts';
 import { type ColdStartResult, runColdStart } from './cold-start.ts';
+import { operationsTable, perMillionTable, runCosts } from './costs.ts';
 import { ACQUIRE_BUDGET_MS, LIMITER_PROCESSES, type LimiterResult, runLimiter } from './limiter.ts';
 import { runService, type ServiceResult, UNCACHED_ACCOUNTS } from './service.ts';
 import { fixed } from './stats.ts';
@@ -205,6 +208,8 @@ console.error('bench: PortraitService in process');
 const service = await runService();
 console.error('bench: cold start (cdk synth, then fresh processes)');
 const cold = await runColdStart();
+console.error('bench: costs per request and per million profile reads');
+const costs = await runCosts();
 
 const report = [
   '# Benchmarks',
@@ -226,6 +231,10 @@ const report = [
   serviceTables(service),
   '',
   coldStartTable(cold),
+  '',
+  operationsTable(costs),
+  '',
+  perMillionTable(costs),
   '',
 ].join('\n');
 writeFileSync(RESULTS, report);

@@ -9,7 +9,7 @@ import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../shared/metric-catalog.ts';
 import { SQS_MAX_MESSAGE_BYTES } from '../shared/queue/sqs-message-size.ts';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../shared/table-definition.ts';
-import { FUNCTION_TIMEOUT_SECONDS } from './api-routes.ts';
+import { FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS } from './api-routes.ts';
 import { GatewayApi } from './constructs/gateway-api.ts';
 import { GatewayFunction } from './constructs/gateway-function.ts';
 import { Observability } from './constructs/observability.ts';
@@ -168,7 +168,7 @@ export class PortraitGatewayStack extends Stack {
         entry: entries.http,
         description: 'portrait-gateway HTTP: POST /v4/profile/portrait_get',
         timeout: FUNCTION_TIMEOUTS.http,
-        memorySize: 1024,
+        memorySize: FUNCTION_MEMORY_MB.http,
         reservedConcurrency: config.httpReservedConcurrency,
         environment,
       }),
@@ -177,7 +177,7 @@ export class PortraitGatewayStack extends Stack {
         entry: entries.queue,
         description: 'portrait-gateway queue: request queue to results queue',
         timeout: FUNCTION_TIMEOUTS.queue,
-        memorySize: 1024,
+        memorySize: FUNCTION_MEMORY_MB.queue,
         reservedConcurrency: config.queueReservedConcurrency,
         environment: { ...environment, RESULTS_QUEUE_URL: this.resultsQueue.queueUrl },
       }),
@@ -186,7 +186,7 @@ export class PortraitGatewayStack extends Stack {
         entry: entries.callback,
         description: 'portrait-gateway callback: Tencent Chat webhooks',
         timeout: FUNCTION_TIMEOUTS.callback,
-        memorySize: 512,
+        memorySize: FUNCTION_MEMORY_MB.callback,
         reservedConcurrency: config.callbackReservedConcurrency,
         environment,
       }),
