@@ -82,7 +82,7 @@ function replyForMessage(message: Pending, served: PortraitResult): PortraitGetR
 }
 
 /**
- * Serves one SQS batch with as few upstream calls as possible (DESIGN.md §2, Queue): messages are
+ * Serves one SQS batch with as few upstream calls as possible (docs/api.md, the queue): messages are
  * grouped by their set of tags, each group's accounts fetched by ONE service call, and the reply
  * split back per message. When a group cannot be served whole for a transient reason, each of its
  * messages is tried once more against the cache alone (deadline now), so messages whose accounts are
