@@ -1,9 +1,7 @@
 import { callbackSign } from '../../shared/tencent/callback-signature.ts';
 import { tagValueType } from '../../shared/tencent/profile-tags.ts';
 import { API_PATHS } from '../api-routes.ts';
-
-/** The largest value of a uint32 profile tag (docs/tencent.md, "Profile tags"). */
-const UINT32_MAX = 0xffff_ffff;
+import { UINT32_MAX } from './emulator/json-values.ts';
 
 /** A value or tag the webhook cannot carry; the message says what to give instead. */
 export class WebhookArgumentError extends Error {
