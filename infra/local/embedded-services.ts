@@ -32,15 +32,12 @@ async function prepareTable(endpoint: string, tableName: string, embedded: boole
     await ensureTable(client, tableName);
   } catch (error) {
     if (embedded) throw error;
-    const { name, code } = error as NodeJS.ErrnoException;
-    throw new DynamoDbEndpointError(
-      variableProblem(
-        'DYNAMODB_ENDPOINT',
-        endpoint,
-        `no DynamoDB answered there (${code ?? name}); start one (e.g. npx dynalite --host 127.0.0.1 --port 8000 --createTableMs 0), or unset it for the embedded one`,
-      ),
-      { cause: error },
-    );
+    const { name, code, message } = error as NodeJS.ErrnoException;
+    const fix =
+      name === 'CredentialsProviderError'
+        ? `it is not on this machine, so your AWS configuration signs the calls, and it has no usable credentials (${message}); log in (e.g. aws sso login), or use a DynamoDB on this machine`
+        : `no DynamoDB answered there (${code ?? name}); start one (e.g. npx dynalite --host 127.0.0.1 --port 8000 --createTableMs 0), or unset it for the embedded one`;
+    throw new DynamoDbEndpointError(variableProblem('DYNAMODB_ENDPOINT', endpoint, fix), { cause: error });
   } finally {
     client.destroy();
   }

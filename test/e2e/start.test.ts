@@ -86,6 +86,26 @@ describe('npm start refuses what it cannot use', () => {
     expect(exit.stderr).not.toMatch(STACK_FRAME);
   });
 
+  it('says why a DYNAMODB_ENDPOINT off this machine cannot be used when no AWS credentials load', async () => {
+    // Act
+    const exit = await runGatewayToExit({
+      env: {
+        DYNAMODB_ENDPOINT: 'http://dynamodb.example.invalid:8000',
+        AWS_PROFILE: 'no-such-profile',
+        AWS_CONFIG_FILE: '/nonexistent/aws/config',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws/credentials',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
+    });
+
+    // Assess
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toContain(
+      'DYNAMODB_ENDPOINT is "http://dynamodb.example.invalid:8000": it is not on this machine, so your AWS configuration signs the calls, and it has no usable credentials',
+    );
+    expect(exit.stderr).not.toMatch(STACK_FRAME);
+  });
+
   it('never echoes a secret it refuses', async () => {
     // Act
     const exit = await runGatewayToExit({
