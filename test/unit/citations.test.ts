@@ -166,3 +166,12 @@ describe('links in the README and docs/', () => {
     expect(broken).toEqual([]);
   });
 });
+
+describe('the picture of the architecture', () => {
+  it('is the same in the README and docs/architecture.md', () => {
+    const picture = (file: string) => /```mermaid\n[\s\S]*?```/.exec(read(file))?.[0];
+
+    expect(picture('README.md')).toBeDefined();
+    expect(picture('README.md')).toBe(picture('docs/architecture.md'));
+  });
+});
