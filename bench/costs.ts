@@ -2,13 +2,14 @@ import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyResult, SQSBatchResponse } from 'aws-lambda';
 import { FUNCTION_MEMORY_MB } from '../infra/api-routes.ts';
 import { demoAccountName } from '../infra/local/demo-profiles.ts';
+import { sqsEvent } from '../infra/local/sqs-event.ts';
 import { createPortraitHttpHandler } from '../shared/http/portrait-http-handler.ts';
 import { METRIC } from '../shared/metric-catalog.ts';
 import { createPortraitQueueHandler } from '../shared/queue/portrait-queue-handler.ts';
 import { createTestTable } from '../test/support/dynalite.ts';
 import { TEST_CREDENTIALS } from '../test/support/emulator-factory.ts';
 import { GatewayHarness } from '../test/support/gateway-harness.ts';
-import { apiGatewayEvent, lambdaContext, sqsEvent } from '../test/support/lambda-events.ts';
+import { apiGatewayEvent, lambdaContext } from '../test/support/lambda-events.ts';
 import {
   LIST_PRICES,
   type MeasuredRun,

@@ -17,7 +17,7 @@ export const FUNCTION_TIMEOUT_SECONDS = { http: 15, queue: 30, callback: 5 } as 
  */
 export const FUNCTION_MEMORY_MB = { http: 1024, queue: 1024, callback: 512 } as const;
 
-/** The paths the API serves, without a stage prefix (docs/api.md). */
+/** The paths the API serves, without a stage prefix (docs/architecture.md, "Overview"). */
 export const API_PATHS = {
   portraitGet: 'v4/profile/portrait_get',
   callback: 'tencent-im/callback',

@@ -6,7 +6,7 @@ import { REGION_NAMES, type RegionName } from '../shared/tencent/regions.ts';
 /** Where the functions send their portrait_get calls: a Tencent data center, or an explicit origin. */
 export type UpstreamTarget = { region: RegionName } | { baseUrl: string };
 
-/** Everything the stack reads from CDK context, validated (README "Deploy", cdk.json). */
+/** Everything the stack reads from CDK context, validated (README.md, "Deploy to AWS"; cdk.json). */
 export interface StackConfig {
   secretName: string;
   upstream: UpstreamTarget;

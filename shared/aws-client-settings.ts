@@ -1,3 +1,5 @@
+import { isLoopbackHost } from './tencent/regions.ts';
+
 /**
  * Where an AWS SDK client sends its calls. In Lambda everything comes from the environment; local
  * runs and tests point a client at a loopback endpoint with throwaway credentials.
@@ -7,7 +9,10 @@ export interface AwsEndpointSettings {
   endpoint?: string;
   /** Default: `AWS_REGION` (set by Lambda), else `us-east-1` so local runs need no AWS profile. */
   region?: string;
-  /** Default: the SDK's credential chain (the function's role in Lambda). */
+  /**
+   * Default: {@link LOOPBACK_AWS_CREDENTIALS} for an endpoint on this machine, else the SDK's
+   * credential chain (the function's role in Lambda).
+   */
   credentials?: StaticAwsCredentials;
 }
 
@@ -30,8 +35,33 @@ export const AWS_CLIENT_TIMEOUTS = {
 
 const FALLBACK_REGION = 'us-east-1';
 
-/** Constructor options shared by the gateway's Secrets Manager and SQS clients. */
+/**
+ * What a client sends to a server on this machine (dynalite, the local SQS): such servers check
+ * the protocol, not the signature. Using them instead of the SDK's credential chain keeps a local
+ * run away from the ambient AWS configuration: an `AWS_PROFILE` whose SSO session has expired or
+ * that does not exist, a credentials file, instance metadata. It also keeps a real session token
+ * from being sent in clear to a local port.
+ */
+export const LOOPBACK_AWS_CREDENTIALS: StaticAwsCredentials = {
+  accessKeyId: 'local',
+  secretAccessKey: 'local',
+};
+
+/** Whether `endpoint` is a URL of this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackEndpoint(endpoint: string): boolean {
+  return URL.canParse(endpoint) && isLoopbackHost(new URL(endpoint).hostname);
+}
+
+/**
+ * Constructor options shared by the gateway's AWS clients. An endpoint on this machine gets
+ * {@link LOOPBACK_AWS_CREDENTIALS} unless `settings.credentials` says otherwise.
+ */
 export function awsClientOptions(settings: AwsEndpointSettings = {}) {
+  const credentials =
+    settings.credentials ??
+    (settings.endpoint !== undefined && isLoopbackEndpoint(settings.endpoint)
+      ? LOOPBACK_AWS_CREDENTIALS
+      : undefined);
   return {
     region: settings.region ?? process.env.AWS_REGION ?? FALLBACK_REGION,
     maxAttempts: AWS_CLIENT_TIMEOUTS.maxAttempts,
@@ -41,6 +71,6 @@ export function awsClientOptions(settings: AwsEndpointSettings = {}) {
       throwOnRequestTimeout: true,
     },
     ...(settings.endpoint !== undefined && { endpoint: settings.endpoint }),
-    ...(settings.credentials !== undefined && { credentials: settings.credentials }),
+    ...(credentials !== undefined && { credentials }),
   };
 }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { REGION_NAMES, type RegionName, upstreamOrigins } from './tencent/regions.ts';
+import { variableProblem } from './variable-problem.ts';
 
-/** Every default of the gateway, in one place (docs/local.md lists them as variables). */
+/** Every default of the gateway, in one place (docs/local.md, "Environment"). */
 export const DEFAULTS = {
   port: 3000,
   host: '127.0.0.1',
@@ -55,27 +56,37 @@ const optionalText = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
-const integer = ({ min, max }: { min: number; max: number }, fallback: number) =>
-  z
+const integer = ({ min, max }: { min: number; max: number }, fallback: number) => {
+  const fix = `use a whole number from ${min} to ${max}, or unset it for the default (${fallback})`;
+  return z
     .string()
     .trim()
     .optional()
     .transform((v) => (v === undefined || v === '' ? String(fallback) : v))
-    .pipe(z.string().regex(/^\d+$/, 'must be a whole number'))
+    .pipe(z.string().regex(/^\d+$/, fix))
     .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+    .pipe(z.number().int().min(min, fix).max(max, fix));
+};
 
-const url = optionalText.pipe(z.url({ protocol: /^https?$/ }).optional());
+const url = optionalText.pipe(
+  z.url({ protocol: /^https?$/, error: 'use an http:// or https:// URL, or unset it' }).optional(),
+);
 
 const envSchema = z.object({
   PORT: integer({ min: 0, max: 65_535 }, DEFAULTS.port),
   HOST: optionalText.transform((v) => v ?? DEFAULTS.host),
-  TIM_REGION: optionalText.pipe(z.enum(REGION_NAMES as [RegionName, ...RegionName[]]).optional()),
+  TIM_REGION: optionalText.pipe(
+    z
+      .enum(REGION_NAMES as [RegionName, ...RegionName[]], {
+        error: `use one of ${REGION_NAMES.join(', ')}, or unset it`,
+      })
+      .optional(),
+  ),
   TIM_BASE_URL: url,
   TIM_SDKAPPID: optionalText.pipe(
     z
       .string()
-      .regex(/^[1-9]\d{0,11}$/, 'must be a positive number')
+      .regex(/^[1-9]\d{0,11}$/, "use the app's SDKAppID, a positive whole number such as 1400000000")
       .optional(),
   ),
   TIM_ADMIN_IDENTIFIER: optionalText,
@@ -87,7 +98,10 @@ const envSchema = z.object({
     .pipe(
       z
         .string()
-        .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a DynamoDB table name')
+        .regex(
+          /^[a-zA-Z0-9_.-]{3,255}$/,
+          `use a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -), or unset it for the default (${DEFAULTS.tableName})`,
+        )
         .optional(),
     )
     .transform((v) => v ?? DEFAULTS.tableName),
@@ -102,15 +116,37 @@ const envSchema = z.object({
 const STATIC_CREDENTIAL_VARS = ['TIM_SDKAPPID', 'TIM_ADMIN_IDENTIFIER', 'TIM_SECRET_KEY'] as const;
 
 /**
- * Parses and validates the environment once (at cold start). Throws {@link ConfigError} naming
- * the first variable that is wrong. Defaults: {@link DEFAULTS}.
+ * What to do about a value the schema refused, for a rule that states none itself: the schema's
+ * own messages say it in full; this covers a plain zod rule in the same words.
+ */
+function fixFor(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case 'too_big':
+      return `use a value of at most ${issue.maximum}`;
+    case 'too_small':
+      return `use a value of at least ${issue.minimum}`;
+    case 'invalid_value':
+      return `use one of ${issue.values.join(', ')}`;
+    case 'invalid_format':
+      return issue.format === 'regex'
+        ? `use a value matching ${issue.pattern}`
+        : `use a valid ${issue.format}`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Parses and validates the environment once (at cold start). Throws {@link ConfigError} naming the
+ * first variable that is wrong, its value (never a secret's) and what to do
+ * ({@link variableProblem}). Defaults: {@link DEFAULTS}.
  */
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const parsed = envSchema.safeParse(env);
+  const parsed = envSchema.safeParse(env, { error: fixFor });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'environment');
-    throw new ConfigError(`${variable} ${issue?.message ?? 'is invalid'}`);
+    throw new ConfigError(variableProblem(variable, env[variable], issue?.message ?? 'use a valid value'));
   }
   const e = parsed.data;
   const config: GatewayConfig = {
@@ -132,7 +168,14 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig
     try {
       upstreamOrigins({ baseUrl: config.baseUrl });
     } catch (error) {
-      throw new ConfigError((error as Error).message, { cause: error });
+      throw new ConfigError(
+        variableProblem(
+          'TIM_BASE_URL',
+          env.TIM_BASE_URL,
+          'use an https:// URL (plain http:// only to this machine: localhost, 127.0.0.1, [::1])',
+        ),
+        { cause: error },
+      );
     }
   }
   return config;
@@ -142,7 +185,13 @@ function credentialsFrom(e: z.infer<typeof envSchema>): CredentialsSource {
   const given = STATIC_CREDENTIAL_VARS.filter((name) => e[name] !== undefined);
   if (given.length > 0 && given.length < STATIC_CREDENTIAL_VARS.length) {
     const missing = STATIC_CREDENTIAL_VARS.filter((name) => e[name] === undefined);
-    throw new ConfigError(`${missing.join(', ')} must be set together with ${given.join(', ')}`);
+    throw new ConfigError(
+      variableProblem(
+        missing[0] as string,
+        undefined,
+        `${STATIC_CREDENTIAL_VARS.join(', ')} go together; set ${missing.join(' and ')} too, or unset ${given.join(' and ')}`,
+      ),
+    );
   }
   if (e.TIM_SDKAPPID && e.TIM_ADMIN_IDENTIFIER && e.TIM_SECRET_KEY) {
     return {

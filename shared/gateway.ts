@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { type AwsEndpointSettings, awsClientOptions } from './aws-client-settings.ts';
+import { type AwsEndpointSettings, awsClientOptions, isLoopbackEndpoint } from './aws-client-settings.ts';
 import { DynamoProfileCache } from './cache/profile-cache.ts';
 import { type GatewayConfig, parseConfig } from './config.ts';
 import { createDynamoDbClients, type DynamoDbClients } from './dynamodb-client.ts';
@@ -15,9 +15,10 @@ import { DynamoRateLimiter } from './ratelimit/dynamo-rate-limiter.ts';
 import { SecretsManagerCredentials } from './secrets/secrets-manager-credentials.ts';
 import { staticCredentials } from './secrets/static-credentials.ts';
 import { createLogger, createMetrics } from './telemetry.ts';
-import { upstreamOrigins } from './tencent/regions.ts';
+import { REGION_NAMES, upstreamOrigins } from './tencent/regions.ts';
 import { TencentClient } from './upstream/tencent-client.ts';
 import { UserSigSigner } from './upstream/usersig-signer.ts';
+import { variableProblem } from './variable-problem.ts';
 
 /** What a local run or a test replaces; in Lambda nothing is. */
 export interface GatewayOverrides {
@@ -31,7 +32,10 @@ export interface GatewayOverrides {
   metrics?: Metrics;
 }
 
-/** The object graph of one process, built once (docs/architecture.md, "Layers"): handlers only decode, call and encode. */
+/**
+ * The object graph of one process, built once (docs/architecture.md, "Layers"): handlers only
+ * decode, call and encode.
+ */
 export interface Gateway {
   readonly config: GatewayConfig;
   readonly service: PortraitService;
@@ -69,7 +73,11 @@ function credentialsProvider(
     }
     case 'none':
       throw new ConfigError(
-        'no Tencent credentials: set TIM_SECRET_ID, or TIM_SDKAPPID, TIM_ADMIN_IDENTIFIER and TIM_SECRET_KEY',
+        variableProblem(
+          'TIM_SECRET_ID',
+          undefined,
+          "set it to the secret's name, or set TIM_SDKAPPID, TIM_ADMIN_IDENTIFIER and TIM_SECRET_KEY",
+        ),
       );
   }
 }
@@ -78,7 +86,15 @@ function origins(config: GatewayConfig): string[] {
   try {
     return upstreamOrigins(config);
   } catch (error) {
-    throw new ConfigError((error as Error).message, { cause: error });
+    if (config.baseUrl !== undefined) throw new ConfigError((error as Error).message, { cause: error });
+    throw new ConfigError(
+      variableProblem(
+        'TIM_REGION',
+        config.region,
+        `set it to the app's data center (${REGION_NAMES.join(', ')}), or set TIM_BASE_URL`,
+      ),
+      { cause: error },
+    );
   }
 }
 
@@ -118,7 +134,12 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
   const sqs =
     config.resultsQueueUrl === undefined
       ? undefined
-      : new SQSClient(awsClientOptions({ ...overrides.aws, endpoint: overrides.sqsEndpoint }));
+      : new SQSClient(
+          awsClientOptions({
+            ...overrides.aws,
+            endpoint: overrides.sqsEndpoint ?? loopbackOrigin(config.resultsQueueUrl),
+          }),
+        );
   return {
     config,
     service: new PortraitService({ client, cache, limiter }),
@@ -137,6 +158,10 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     },
   };
 }
+
+/** A URL's origin when it is on this machine (a local SQS): its client then needs no AWS account. */
+const loopbackOrigin = (url: string): string | undefined =>
+  isLoopbackEndpoint(url) ? new URL(url).origin : undefined;
 
 let defaultInstance: Gateway | undefined;
 

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 /**
- * The gateway's one table (DESIGN.md §4), shared by the CDK stack, the local gateway and the tests:
+ * The gateway's one table (docs/architecture.md, "Data model"), shared by the CDK stack, the local gateway and the tests:
  * profile items (`p#…`) and rate-limit windows (`r#…`) under a single string partition key, billed
  * on demand, with a TTL attribute. Expiry is still checked in code: DynamoDB deletes expired items
  * lazily, and dynalite not at all.

@@ -2,7 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import type { GatewayConfig } from '../../shared/config.ts';
-import { isLoopbackHost } from '../../shared/tencent/regions.ts';
+import { createDynamoDbClients } from '../../shared/dynamodb-client.ts';
+import { ensureTable } from '../../shared/table-definition.ts';
+import { variableProblem } from '../../shared/variable-problem.ts';
 import { DEMO_CREDENTIALS, DEMO_CUSTOM_TAGS, DEMO_PROFILES } from './demo-profiles.ts';
 import { TencentEmulator } from './emulator.ts';
 
@@ -18,12 +20,28 @@ export interface EmbeddedServices {
   close(): Promise<void>;
 }
 
-/** Throwaway AWS settings for a loopback DynamoDB; real ones are never needed or sent there. */
-const LOOPBACK_AWS_ENV = {
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-};
+/** The DynamoDB the operator named (`DYNAMODB_ENDPOINT`) cannot be used. */
+export class DynamoDbEndpointError extends Error {
+  override readonly name = 'DynamoDbEndpointError';
+}
+
+/** Creates the table if missing; a DynamoDB the operator named that does not answer says so. */
+async function prepareTable(endpoint: string, tableName: string, embedded: boolean): Promise<void> {
+  const { client } = createDynamoDbClients({ endpoint });
+  try {
+    await ensureTable(client, tableName);
+  } catch (error) {
+    if (embedded) throw error;
+    const { name, code, message } = error as NodeJS.ErrnoException;
+    const fix =
+      name === 'CredentialsProviderError'
+        ? `it is not on this machine, so your AWS configuration signs the calls, and it has no usable credentials (${message}); log in (e.g. aws sso login), or use a DynamoDB on this machine`
+        : `no DynamoDB answered there (${code ?? name}); start one (e.g. npx dynalite --host 127.0.0.1 --port 8000 --createTableMs 0), or unset it for the embedded one`;
+    throw new DynamoDbEndpointError(variableProblem('DYNAMODB_ENDPOINT', endpoint, fix), { cause: error });
+  } finally {
+    client.destroy();
+  }
+}
 
 async function startDynalite(host: string): Promise<Server> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -46,8 +64,11 @@ const closeServer = (server: Server) =>
 /**
  * Starts what the configuration leaves out and points `process.env` at it, before any handler is
  * loaded: the Tencent IM emulator with the demo profiles when no credentials are set (unless
- * TIM_BASE_URL names one already running), and an in-memory dynalite when DYNAMODB_ENDPOINT is unset.
- * A loopback DynamoDB gets throwaway AWS credentials and a region if none are set.
+ * TIM_BASE_URL names one already running), and an in-memory dynalite when DYNAMODB_ENDPOINT is unset;
+ * creates the table if it is missing. Throws {@link DynamoDbEndpointError} when the DynamoDB at
+ * DYNAMODB_ENDPOINT does not answer.
+ * No AWS credentials are set or needed: clients of a loopback endpoint bring their own
+ * (`LOOPBACK_AWS_CREDENTIALS` in shared/aws-client-settings.ts).
  */
 export async function startEmbeddedServices(config: GatewayConfig): Promise<EmbeddedServices> {
   const closers: Array<() => Promise<void>> = [];
@@ -80,9 +101,7 @@ export async function startEmbeddedServices(config: GatewayConfig): Promise<Embe
       process.env.DYNAMODB_ENDPOINT = dynamodbEndpoint;
     }
     process.env.TABLE_NAME = config.tableName;
-    if (isLoopbackHost(new URL(dynamodbEndpoint).hostname) && process.env.AWS_ACCESS_KEY_ID === undefined) {
-      Object.assign(process.env, { ...LOOPBACK_AWS_ENV, AWS_REGION: process.env.AWS_REGION ?? 'us-east-1' });
-    }
+    await prepareTable(dynamodbEndpoint, config.tableName, config.dynamodbEndpoint === undefined);
     return {
       demo,
       ...(emulator && { emulator }),

@@ -4,10 +4,13 @@
  *
  * Environment: `PORT` (default 5555; 0 = any free port), `HOST` (default 127.0.0.1),
  * `TIM_SDKAPPID`, `TIM_ADMIN_IDENTIFIER`, `TIM_SECRET_KEY` (all three or none; none = the demo app),
- * `EMULATOR_RATE_PER_SECOND` (Tencent's ceiling to play, default 200). Stops cleanly on SIGINT/SIGTERM.
+ * `EMULATOR_RATE_PER_SECOND` (Tencent's ceiling to play, default 200). Stops cleanly on SIGINT/SIGTERM
+ * (exit code 0); a setting it cannot use stops it with one line in the gateway's style and exit code 1.
  */
+import { variableProblem } from '../../shared/variable-problem.ts';
 import { DEMO_CREDENTIALS, DEMO_CUSTOM_TAGS, DEMO_PROFILES } from './demo-profiles.ts';
 import { DEFAULT_RATE_PER_SECOND, type EmulatorOptions, TencentEmulator } from './emulator.ts';
+import { listenProblem } from './listen-problem.ts';
 
 const DEFAULT_PORT = 5555;
 
@@ -16,12 +19,16 @@ class EmulatorCliError extends Error {
   override readonly name = 'EmulatorCliError';
 }
 
-function wholeNumber(name: string, fallback: number, min: number, max: number): number {
+function wholeNumber(name: string, fallback: number | undefined, min: number, max: number): number {
   const raw = process.env[name]?.trim() ?? '';
-  if (raw === '') return fallback;
+  if (raw === '' && fallback !== undefined) return fallback;
   const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max)
-    throw new EmulatorCliError(`${name} must be a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    const unset = fallback === undefined ? '' : `, or unset it for the default (${fallback})`;
+    throw new EmulatorCliError(
+      variableProblem(name, process.env[name], `use a whole number from ${min} to ${max}${unset}`),
+    );
+  }
   return value;
 }
 
@@ -31,10 +38,16 @@ function credentialsFromEnv(): { sdkAppId: number; identifier: string; secretKey
   if (given.length === 0) return { ...DEMO_CREDENTIALS, demo: true };
   if (given.length < names.length) {
     const missing = names.filter((name) => !given.includes(name));
-    throw new EmulatorCliError(`${missing.join(', ')} must be set together with ${given.join(', ')}`);
+    throw new EmulatorCliError(
+      variableProblem(
+        missing[0] as string,
+        undefined,
+        `${names.join(', ')} go together; set ${missing.join(' and ')} too, or unset ${given.join(' and ')} for the demo app`,
+      ),
+    );
   }
   return {
-    sdkAppId: wholeNumber('TIM_SDKAPPID', 0, 1, Number.MAX_SAFE_INTEGER),
+    sdkAppId: wholeNumber('TIM_SDKAPPID', undefined, 1, Number.MAX_SAFE_INTEGER),
     identifier: (process.env.TIM_ADMIN_IDENTIFIER as string).trim(),
     secretKey: (process.env.TIM_SECRET_KEY as string).trim(),
     demo: false,
@@ -58,10 +71,13 @@ function optionsFromEnv(): { options: EmulatorOptions; demo: boolean } {
   };
 }
 
-/** Exits with a one-line message instead of a stack trace: every failure here is the operator's to fix. */
+/**
+ * Exits with a one-line message instead of a stack trace: every failure here is the operator's to
+ * fix. Exit code 1, as the gateway's own `npm start`.
+ */
 function exitWith(message: string): never {
   console.error(`emulator: ${message}`);
-  process.exit(2);
+  process.exit(1);
 }
 
 function startedOptions(): { options: EmulatorOptions; demo: boolean } {
@@ -75,18 +91,18 @@ function startedOptions(): { options: EmulatorOptions; demo: boolean } {
 
 const { options, demo } = startedOptions();
 const emulator = await TencentEmulator.start(options).catch((error: NodeJS.ErrnoException) =>
-  exitWith(`cannot listen on ${options.host}:${options.port} (${error.code ?? error.message})`),
+  exitWith(
+    listenProblem(error, options.host ?? '127.0.0.1', options.port ?? DEFAULT_PORT) ??
+      `cannot listen on ${options.host}:${options.port} (${error.code ?? error.message})`,
+  ),
 );
 const secretShown = demo ? options.secretKey : '(the value of TIM_SECRET_KEY)';
 
-console.log(`Tencent IM emulator listening on ${emulator.url}
-  sdkappid ${options.sdkAppId}, admin identifier ${options.adminIdentifier}, secret key ${secretShown}
-  ceiling ${options.ratePerSecond} calls per sliding second; ${Object.keys(DEMO_PROFILES).length} demo accounts (alice … judy, user0001 …)
-  test hooks: GET /__emulator/calls, POST /__emulator/faults, POST /__emulator/reset, PUT /__emulator/profiles/<account>
-Point the gateway at it with:
-  TIM_BASE_URL=${emulator.url} TIM_SDKAPPID=${options.sdkAppId} TIM_ADMIN_IDENTIFIER=${options.adminIdentifier} TIM_SECRET_KEY=${demo ? options.secretKey : '…'}`);
-
+let stopping = false;
+/** Closes on the first SIGINT or SIGTERM; a repeat (npm forwards Ctrl-C too) is ignored. */
 const stop = (signal: NodeJS.Signals): void => {
+  if (stopping) return;
+  stopping = true;
   console.log(`emulator: ${signal}, closing`);
   emulator.close().then(
     () => {
@@ -98,5 +114,12 @@ const stop = (signal: NodeJS.Signals): void => {
     },
   );
 };
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+// Only now: whoever reads the next line may signal at once, and the handlers must be there.
+console.log(`Tencent IM emulator listening on ${emulator.url}
+  sdkappid ${options.sdkAppId}, admin identifier ${options.adminIdentifier}, secret key ${secretShown}
+  ceiling ${options.ratePerSecond} calls per sliding second; ${Object.keys(DEMO_PROFILES).length} demo accounts (alice … judy, user0001 …)
+  test hooks: GET /__emulator/calls, POST /__emulator/faults, POST /__emulator/reset, PUT /__emulator/profiles/<account>
+Point the gateway at it with:
+  TIM_BASE_URL=${emulator.url} TIM_SDKAPPID=${options.sdkAppId} TIM_ADMIN_IDENTIFIER=${options.adminIdentifier} TIM_SECRET_KEY=${demo ? options.secretKey : '…'}`);

@@ -1,6 +1,6 @@
 /**
  * The Tencent IM emulator: a real HTTP server on loopback that answers `v4/profile/portrait_get`
- * the way Tencent's REST API does (README, "The Tencent IM emulator"). Tests, benchmarks and
+ * the way Tencent's REST API does (docs/local.md, "The Tencent IM emulator"). Tests, benchmarks and
  * `npm start`'s demo mode talk to it instead of Tencent.
  *
  * This file is the server: it carries each /v4 call to the judge (emulator/judge.ts, whose header

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { TencentEnvelope } from '../../shared/tencent/portrait-types.ts';
+import type { AnsweredRequest } from './access-line.ts';
 import { fromProxyResult, type HttpReply, toApiGatewayEvent } from './api-gateway-event.ts';
 import { type FunctionSettings, lambdaContext } from './lambda-context.ts';
 
@@ -29,7 +30,7 @@ export interface LocalServerOptions {
   /** Where failed invocations are reported; default stderr. Never given a response body. */
   log?: (line: string) => void;
   /** Called once per answered request, e.g. for an access log; default none. */
-  onRequest?: (method: string, path: string, statusCode: number) => void;
+  onRequest?: (answered: AnsweredRequest) => void;
 }
 
 /** API Gateway's payload limit for REST APIs. */
@@ -155,6 +156,7 @@ export class LocalServer {
   }
 
   async #serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const arrivedAt = performance.now();
     const method = request.method ?? 'GET';
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const requestId = randomUUID();
@@ -169,7 +171,13 @@ export class LocalServer {
     }
     response.writeHead(reply.statusCode, { ...reply.headers, 'x-amzn-RequestId': requestId });
     response.end(reply.body);
-    this.#options.onRequest?.(method, path, reply.statusCode);
+    this.#options.onRequest?.({
+      method,
+      path,
+      statusCode: reply.statusCode,
+      headers: reply.headers,
+      durationMs: performance.now() - arrivedAt,
+    });
   }
 
   async #reply(

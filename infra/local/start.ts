@@ -1,24 +1,22 @@
 /**
  * `npm start`: the gateway's handlers behind a local HTTP server that speaks API Gateway's REST
- * proxy protocol, on embedded defaults (DESIGN.md §2 "Local"). Configuration is the environment
- * contract of DESIGN.md §2, parsed by shared/config.ts; a bad value stops it with the message.
+ * proxy protocol, on embedded defaults (docs/local.md). Configuration is the functions' environment,
+ * parsed by shared/config.ts; `npm start -- --help` lists it with the options (start-options.ts).
  *
- * Options:
- *   --artifact          serve the bundles `cdk synth` built (cdk.out) instead of the source
- *   --cdk-out <dir>     the cloud assembly to serve with --artifact (default cdk.out)
- *   --stack <name>      the stack in it (default: the first with a REST API)
- *   --timeout <s>       every function's timeout (default: the deployed one)
- *   --quiet             no access log line per request
+ * The console is for a person: a banner that says what runs where, one access line per request
+ * (access-line.ts), and every failure to start as one line naming the variable or option, its
+ * value and what to do, with exit code 1. SIGINT and SIGTERM close everything and exit 0.
  */
-import { parseArgs } from 'node:util';
 import { type GatewayConfig, parseConfig } from '../../shared/config.ts';
-import { createDynamoDbClients } from '../../shared/dynamodb-client.ts';
 import { ConfigError } from '../../shared/errors.ts';
-import { ensureTable } from '../../shared/table-definition.ts';
+import { accessLine } from './access-line.ts';
 import { DEMO_NUMBERED_ACCOUNTS } from './demo-profiles.ts';
 import { type EmbeddedServices, startEmbeddedServices } from './embedded-services.ts';
 import { artifactRoutes, sourceRoutes } from './function-routes.ts';
+import { listenProblem } from './listen-problem.ts';
 import { LocalServer, type Route } from './local-server.ts';
+import { START_HELP, type StartOptions, startOptions } from './start-options.ts';
+import { telemetryEnvironment } from './telemetry-environment.ts';
 
 const PREFIX = 'portrait-gateway:';
 
@@ -28,44 +26,29 @@ const OPERATOR_ERRORS = new Set([
   'ArtifactError',
   'HandlerModuleError',
   'StartOptionError',
+  'SetupError',
+  'DynamoDbEndpointError',
   'EmulatorConfigError',
 ]);
 
-class StartOptionError extends Error {
-  override readonly name = 'StartOptionError';
+/** The address the operator gave cannot be listened on. */
+class SetupError extends Error {
+  override readonly name = 'SetupError';
 }
 
-interface StartOptions {
-  artifact: boolean;
-  cdkOut: string;
-  stack?: string;
-  timeoutMs?: number;
-  quiet: boolean;
-}
+/** What the try-line asks for: two known accounts and one that does not exist. */
+const TRY_REQUEST = {
+  To_Account: ['alice', 'bob', 'nobody'],
+  TagList: ['Tag_Profile_IM_Nick', 'Tag_Profile_IM_Image', 'Tag_Profile_Custom_Team'],
+};
 
-function startOptions(args: string[]): StartOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      artifact: { type: 'boolean', default: false },
-      'cdk-out': { type: 'string', default: 'cdk.out' },
-      stack: { type: 'string' },
-      timeout: { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
-  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0 && timeout <= 900)) {
-    throw new StartOptionError('--timeout must be a number of seconds from 1 to 900');
+function webhooksLine(config: GatewayConfig): string {
+  if (config.credentials.kind === 'secrets-manager') {
+    return `${PREFIX} webhooks: on if the secret ${config.credentials.secretId} holds a callbackToken`;
   }
-  return {
-    artifact: values.artifact,
-    cdkOut: values['cdk-out'],
-    quiet: values.quiet,
-    ...(values.stack !== undefined && { stack: values.stack }),
-    ...(timeout !== undefined && { timeoutMs: timeout * 1000 }),
-  };
+  return (process.env.TIM_CALLBACK_TOKEN?.trim() ?? '') === ''
+    ? `${PREFIX} webhooks: off (set TIM_CALLBACK_TOKEN to accept them: docs/webhooks.md)`
+    : `${PREFIX} webhooks: on (TIM_CALLBACK_TOKEN is set): POST /tencent-im/callback`;
 }
 
 function describeSetup(config: GatewayConfig, services: EmbeddedServices): string[] {
@@ -91,22 +74,37 @@ function describeSetup(config: GatewayConfig, services: EmbeddedServices): strin
       ? `${PREFIX} DynamoDB: embedded in-memory dynalite at ${services.dynamodbEndpoint}, table ${config.tableName} (gone when this process stops)`
       : `${PREFIX} DynamoDB: ${services.dynamodbEndpoint}, table ${config.tableName}`,
   );
-  lines.push(`${PREFIX} ceiling ${config.rateLimitPerSecond} calls/s, cache TTL ${config.cacheTtlSeconds} s`);
+  lines.push(
+    `${PREFIX} ceiling ${config.rateLimitPerSecond} calls/s, cache TTL ${config.cacheTtlSeconds} s`,
+    webhooksLine(config),
+  );
   return lines;
 }
 
-function curlExample(url: string): string {
-  const body = JSON.stringify({
-    To_Account: ['alice', 'bob', 'nobody'],
-    TagList: ['Tag_Profile_IM_Nick', 'Tag_Profile_IM_Image', 'Tag_Profile_Custom_Team'],
-  });
-  return `  curl -s ${url}/v4/profile/portrait_get -H 'Content-Type: application/json' -d '${body}'`;
+/** What to copy after `listening on`: the try-line, and the webhook helper when webhooks are on. */
+function tryLines(url: string, webhooksOn: boolean): string[] {
+  const lines = [
+    'try it, twice: the second answer comes from the cache (X-Upstream-Calls: 0)',
+    `  curl -i ${url}/v4/profile/portrait_get -H 'Content-Type: application/json' -d '${JSON.stringify(TRY_REQUEST)}'`,
+  ];
+  if (webhooksOn) {
+    lines.push(
+      "then change alice's cached nickname with a signed webhook, and ask again:",
+      `  TIM_CALLBACK_TOKEN=<the same token> npm run webhook -- --url ${url} alice Tag_Profile_IM_Nick 'Alice 2'`,
+    );
+  }
+  lines.push('options and settings: npm start -- --help');
+  return lines;
 }
 
-async function loadRoutes(options: StartOptions, operatorEnv: NodeJS.ProcessEnv): Promise<Route[]> {
+async function loadRoutes(
+  options: StartOptions,
+  operatorEnv: NodeJS.ProcessEnv,
+  say: (line: string) => void,
+): Promise<Route[]> {
   if (!options.artifact) {
     const routes = await sourceRoutes(options.timeoutMs);
-    console.log(`${PREFIX} serving the source: ${routes.map((r) => `${r.method} ${r.path}`).join(', ')}`);
+    say(`${PREFIX} serving the source: ${routes.map((r) => `${r.method} ${r.path}`).join(', ')}`);
     return routes;
   }
   const { routes, located, environment } = await artifactRoutes(options.cdkOut, operatorEnv, {
@@ -114,47 +112,37 @@ async function loadRoutes(options: StartOptions, operatorEnv: NodeJS.ProcessEnv)
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
   });
   for (const artifact of located) {
-    console.log(
-      `${PREFIX} serving the artifact: ${artifact.method} ${artifact.path} → ${artifact.modulePath}`,
-    );
+    say(`${PREFIX} serving the artifact: ${artifact.method} ${artifact.path} → ${artifact.modulePath}`);
   }
   if (environment.unresolved.length > 0) {
-    console.log(`${PREFIX} left unset (deploy-time references): ${environment.unresolved.join(', ')}`);
+    say(`${PREFIX} left unset (deploy-time references): ${environment.unresolved.join(', ')}`);
   }
   return routes;
 }
 
-async function main(): Promise<void> {
-  const operatorEnv = { ...process.env };
-  const options = startOptions(process.argv.slice(2));
-  const config = parseConfig(process.env);
-  const services = await startEmbeddedServices(config);
-  let server: LocalServer | undefined;
+async function listen(config: GatewayConfig, routes: Route[], options: StartOptions): Promise<LocalServer> {
   try {
-    await ensureTable(
-      createDynamoDbClients({ endpoint: services.dynamodbEndpoint }).client,
-      config.tableName,
-    );
-    for (const line of describeSetup(config, services)) console.log(line);
-    const routes = await loadRoutes(options, operatorEnv);
-    server = await LocalServer.start({
+    return await LocalServer.start({
       routes,
       port: config.port,
       host: config.host,
-      ...(!options.quiet && {
-        onRequest: (method: string, path: string, status: number) =>
-          console.log(`${method} ${path} ${status}`),
-      }),
+      ...(!options.quiet && { onRequest: (answered) => console.log(accessLine(answered)) }),
     });
   } catch (error) {
-    await services.close();
-    throw error;
+    const problem = listenProblem(error, config.host, config.port);
+    if (problem === undefined) throw error;
+    throw new SetupError(problem, { cause: error });
   }
+}
 
-  const running = server;
+/** Closes everything on the first SIGINT or SIGTERM; a repeat (npm forwards Ctrl-C too) is ignored. */
+function stopOnSignals(server: LocalServer, services: EmbeddedServices, say: (line: string) => void): void {
+  let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    console.log(`${PREFIX} ${signal}: shutting down`);
-    Promise.all([running.close(), services.close()]).then(
+    if (stopping) return;
+    stopping = true;
+    say(`${PREFIX} ${signal}: shutting down`);
+    Promise.all([server.close(), services.close()]).then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(`${PREFIX} shutdown failed: ${(error as Error).message}`);
@@ -162,21 +150,41 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  // Only now: whoever reads this line may signal at once, and the handlers must be there.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function main(): Promise<void> {
+  const options = startOptions(process.argv.slice(2));
+  if (options.help) {
+    console.log(START_HELP);
+    return;
+  }
+  const say = options.quiet ? () => {} : (line: string) => console.log(line);
+  const config = parseConfig(process.env);
+  Object.assign(process.env, telemetryEnvironment(options, process.env));
+  const operatorEnv = { ...process.env };
+  const services = await startEmbeddedServices(config);
+  let server: LocalServer;
+  try {
+    for (const line of describeSetup(config, services)) say(line);
+    server = await listen(config, await loadRoutes(options, operatorEnv, say), options);
+  } catch (error) {
+    await services.close();
+    throw error;
+  }
+  // Only now: whoever reads the next line may signal at once, and the handlers must be there.
+  stopOnSignals(server, services, say);
   console.log(`listening on ${server.url}`);
-  console.log(`try:\n${curlExample(server.url)}`);
+  const webhooksOn = (process.env.TIM_CALLBACK_TOKEN?.trim() ?? '') !== '';
+  for (const line of tryLines(server.url, webhooksOn)) say(line);
 }
 
 try {
   await main();
 } catch (error) {
   const { name, message } = error instanceof Error ? error : new Error(String(error));
-  const code = (error as NodeJS.ErrnoException).code;
   if (error instanceof ConfigError || OPERATOR_ERRORS.has(name)) console.error(`${PREFIX} ${message}`);
-  else if (code === 'EADDRINUSE' || code === 'EACCES') console.error(`${PREFIX} cannot listen: ${message}`);
-  else if (code?.startsWith('ERR_PARSE_ARGS')) console.error(`${PREFIX} ${message}`);
   else console.error(`${PREFIX} failed to start:`, error);
   process.exit(1);
 }

@@ -69,7 +69,7 @@ export function parseCallbackBody(body: string): CallbackCommand {
   return { kind: 'other', command };
 }
 
-/** The longest string value Tencent stores (reference/tencent-im.md §5): nicknames, URLs, custom fields. */
+/** The longest string value Tencent stores (docs/tencent.md, "Profile tags"): nicknames, URLs, custom fields. */
 export const MAX_STRING_VALUE_BYTES = 500;
 const UINT32_MAX = 0xffff_ffff;
 

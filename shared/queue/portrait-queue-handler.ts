@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ConfigError } from '../errors.ts';
 import { invocationDeadline } from '../invocation-deadline.ts';
+import { variableProblem } from '../variable-problem.ts';
 import { PUBLISH_BUDGET_MS } from './results-publisher.ts';
 import { type BatchDeps, serveBatch } from './serve-batch.ts';
 
@@ -28,7 +29,11 @@ export type QueueHandlerDeps = Omit<BatchDeps, 'results'> & { results: BatchDeps
  */
 export function createPortraitQueueHandler(gateway: QueueHandlerDeps) {
   const { logger, metrics, results } = gateway;
-  if (results === undefined) throw new ConfigError('RESULTS_QUEUE_URL must be set for the queue consumer');
+  if (results === undefined) {
+    throw new ConfigError(
+      variableProblem('RESULTS_QUEUE_URL', undefined, 'set it to the URL of the queue the results go to'),
+    );
+  }
   const deps: BatchDeps = { ...gateway, results };
 
   const consume = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {

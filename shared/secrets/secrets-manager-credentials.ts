@@ -32,7 +32,7 @@ const requiredText = z
   .min(1, { error: 'must not be empty' });
 
 /**
- * The secret's JSON (DESIGN.md §2). Every message is fixed text: a failure names the field, never
+ * The secret's JSON (README.md, "Deploy to AWS"). Every message is fixed text: a failure names the field, never
  * what it held. Fields the gateway does not know are ignored, so a rotation function may add its own.
  */
 const secretSchema = z.object({

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-/** How far `RequestTime` may be from now, either way (reference/tencent-im.md §6). */
+/** How far `RequestTime` may be from now, either way (docs/tencent.md, "Webhooks"). */
 export const DEFAULT_MAX_CLOCK_SKEW_SECONDS = 60;
 
 /** The URL parameters Tencent adds to every webhook call; any of them may be missing. */

@@ -1,4 +1,4 @@
-/** The Tencent admin credentials the gateway signs with (the secret's JSON, docs/deploy.md). */
+/** The Tencent admin credentials the gateway signs with (the secret's JSON: README.md, "Deploy to AWS"). */
 export interface TencentCredentials {
   sdkAppId: number;
   identifier: string;

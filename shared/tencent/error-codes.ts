@@ -1,5 +1,5 @@
 /**
- * The one table that maps Tencent codes to behaviour (reference/tencent-im.md §2–3).
+ * The one table that maps Tencent codes to behaviour (docs/tencent.md, "Error codes").
  * Every retry decision in the gateway reads this table; nothing else interprets codes.
  */
 export type Disposition =

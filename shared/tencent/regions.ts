@@ -1,4 +1,4 @@
-/** Tencent Chat data centers and their REST domains (reference/tencent-im.md §1). */
+/** Tencent Chat data centers and their REST domains (docs/tencent.md, "Regions and origins"). */
 export const REGIONS = {
   china: { primary: 'console.tim.qq.com', backup: 'adminapi.my-imcloud.com' },
   singapore: { primary: 'adminapisgp.im.qcloud.com', backup: 'adminapisgp.my-imcloud.com' },

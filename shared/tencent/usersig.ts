@@ -63,7 +63,7 @@ const toUrlSafe = (base64: string): string =>
 const fromUrlSafe = (sig: string): string =>
   sig.replaceAll('*', '+').replaceAll('-', '/').replaceAll('_', '=');
 
-/** Signs a UserSig v2 (reference/tencent-im.md §4). */
+/** Signs a UserSig v2 (docs/tencent.md, "UserSig"). */
 export function signUserSig(identity: UserSigIdentity, options: SignOptions = {}): string {
   const time = options.nowSeconds ?? nowInSeconds();
   const expire = options.lifetimeSeconds ?? DEFAULT_USERSIG_LIFETIME_SECONDS;

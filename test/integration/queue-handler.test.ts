@@ -1,6 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type SqsMessageInput, sqsEvent } from '../../infra/local/sqs-event.ts';
 import { awsClientOptions } from '../../shared/aws-client-settings.ts';
 import type { Gateway } from '../../shared/gateway.ts';
 import { DEADLINE_MARGIN_MS } from '../../shared/invocation-deadline.ts';
@@ -12,7 +13,7 @@ import { LOOPBACK_AWS_CREDENTIALS, LOOPBACK_AWS_REGION } from '../support/aws-en
 import { CapturedOutput } from '../support/captured-output.ts';
 import { TEST_CREDENTIALS } from '../support/emulator-factory.ts';
 import { GatewayHarness } from '../support/gateway-harness.ts';
-import { lambdaContext, type SqsMessageInput, sqsEvent } from '../support/lambda-events.ts';
+import { lambdaContext } from '../support/lambda-events.ts';
 
 const NICK = 'Tag_Profile_IM_Nick';
 const TEAM = 'Tag_Profile_Custom_Team';

@@ -1,13 +1,9 @@
 import type { EmulatorOptions, TencentEmulator } from '../../infra/local/emulator.ts';
+import { LoopbackSqs } from '../../infra/local/loopback-sqs.ts';
 import { parseConfig } from '../../shared/config.ts';
 import { createGateway, type Gateway } from '../../shared/gateway.ts';
 import { closeSharedPools } from '../../shared/upstream/tencent-client.ts';
-import {
-  LOOPBACK_AWS_CREDENTIALS,
-  LOOPBACK_AWS_REGION,
-  LoopbackSecretsManager,
-  LoopbackSqs,
-} from './aws-endpoints.ts';
+import { LOOPBACK_AWS_CREDENTIALS, LOOPBACK_AWS_REGION, LoopbackSecretsManager } from './aws-endpoints.ts';
 import { createTestTable, type RunningDynalite, startDynalite } from './dynalite.ts';
 import { startTestEmulator, TEST_CREDENTIALS } from './emulator-factory.ts';
 

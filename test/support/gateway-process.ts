@@ -4,9 +4,12 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Variables of the environment contract (DESIGN.md §2), never inherited from the test's own environment. */
+/**
+ * Variables of the environment contract (docs/local.md, "Environment") and of the AWS SDK and
+ * Powertools, never inherited from the test's own environment.
+ */
 const CONTRACT =
-  /^(PORT|HOST|TIM_.*|DYNAMODB_ENDPOINT|TABLE_NAME|RATE_LIMIT_PER_SECOND|.*_TTL_SECONDS|MAX_ACCOUNTS_PER_REQUEST|AWS_.*)$/;
+  /^(PORT|HOST|TIM_.*|DYNAMODB_ENDPOINT|TABLE_NAME|RATE_LIMIT_PER_SECOND|.*_TTL_SECONDS|MAX_ACCOUNTS_PER_REQUEST|AWS_.*|LOG_LEVEL|POWERTOOLS_.*)$/;
 
 export interface GatewayProcessOptions {
   /** Added to the environment; `PORT` defaults to 0 (a free port). */
@@ -15,12 +18,21 @@ export interface GatewayProcessOptions {
   args?: string[];
   /** How long to wait for the `listening on` line. Default 20 s. */
   startTimeoutMs?: number;
+  /**
+   * Run it as a person does, `npm start -- <args>` (npm, its prestart check, then the script),
+   * in a process group of its own so a test can press Ctrl-C ({@link GatewayProcess.interrupt}).
+   */
+  viaNpm?: boolean;
 }
 
 /** The local gateway, as `npm start` runs it. */
 export const GATEWAY_SCRIPT = 'infra/local/start.ts';
 /** The Tencent IM emulator on its own, as `npm run emulator` runs it. */
 export const EMULATOR_SCRIPT = 'infra/local/emulator-cli.ts';
+/** The signed-webhook helper, as `npm run webhook` runs it. */
+export const WEBHOOK_SCRIPT = 'infra/local/webhook-cli.ts';
+/** The queue try-out, as `npm run queue` runs it. */
+export const QUEUE_SCRIPT = 'infra/local/queue-cli.ts';
 
 export interface Exit {
   code: number | null;
@@ -32,11 +44,15 @@ export interface Exit {
 export interface GatewayProcess {
   /** `http://127.0.0.1:<port>`, as the process printed it. */
   url: string;
+  /** The process id (npm's, with `viaNpm`). */
+  pid: number;
   /** Everything printed so far. */
   readonly stdout: string;
   readonly stderr: string;
   /** Sends `signal` (default SIGTERM) and resolves when the process has exited. */
   stop(signal?: NodeJS.Signals): Promise<Exit>;
+  /** SIGINT to the whole process group, as Ctrl-C in a terminal sends it (with `viaNpm`). */
+  interrupt(): Promise<Exit>;
   /** The first match of `pattern` in stdout, waiting up to 5 s for it to be printed. */
   waitForOutput(pattern: RegExp): Promise<RegExpExecArray>;
 }
@@ -55,11 +71,16 @@ function spawnScript(
   output: { stdout: string; stderr: string };
   exited: Promise<Exit>;
 } {
+  const args = options.args ?? [];
   // process.execPath is the Node 24 the tests run on, as `npm start` would use.
-  const child = spawn(process.execPath, [script, ...(options.args ?? [])], {
+  const [command, commandArgs] = options.viaNpm
+    ? ['npm', ['start', ...(args.length > 0 ? ['--', ...args] : [])]]
+    : [process.execPath, [script, ...args]];
+  const child = spawn(command, commandArgs, {
     cwd: REPO_ROOT,
     env: cleanEnv(options.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.viaNpm === true,
   });
   const output = { stdout: '', stderr: '' };
   child.stdout?.setEncoding('utf8').on('data', (text: string) => {
@@ -110,6 +131,7 @@ export async function startGatewayProcess(
   });
   return {
     url,
+    pid: child.pid as number,
     get stdout() {
       return output.stdout;
     },
@@ -127,12 +149,23 @@ export async function startGatewayProcess(
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
+    interrupt: () => {
+      if (child.exitCode === null && child.signalCode === null)
+        process.kill(-(child.pid as number), 'SIGINT');
+      return exited;
+    },
   };
 }
 
-/** Runs `node infra/local/start.ts` expecting it to stop on its own (a bad configuration), with a 20 s bound. */
-export async function runGatewayToExit(options: GatewayProcessOptions = {}): Promise<Exit> {
-  const { child, exited } = spawnScript(GATEWAY_SCRIPT, options);
+/**
+ * Runs `node <script>` (default the gateway) expecting it to stop on its own (a bad configuration,
+ * `--help`), with a 20 s bound.
+ */
+export async function runGatewayToExit(
+  options: GatewayProcessOptions = {},
+  script: string = GATEWAY_SCRIPT,
+): Promise<Exit> {
+  const { child, exited } = spawnScript(script, options);
   const timer = setTimeout(() => child.kill('SIGKILL'), options.startTimeoutMs ?? 20_000);
   try {
     return await exited;

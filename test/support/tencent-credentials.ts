@@ -1,7 +1,7 @@
 import type { CredentialsProvider } from '../../shared/portrait/ports.ts';
 import type { TencentCredentials } from '../../shared/tencent/credentials.ts';
 
-/** Tencent's published test key (reference/tencent-im.md §4). */
+/** Tencent's published test key (docs/tencent.md, "UserSig"). */
 export const PUBLISHED_SECRET_KEY = '5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e';
 
 /** Admin credentials for tests; override any field. */

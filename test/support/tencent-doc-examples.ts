@@ -7,7 +7,7 @@ import type {
   UserProfileItem,
 } from '../../shared/tencent/portrait-types.ts';
 
-/** The accounts of Tencent's portrait_get examples (reference/tencent-im.md §2). */
+/** The accounts of Tencent's portrait_get examples (docs/tencent.md, "portrait_get"). */
 export const DOC_PROFILES: Readonly<Record<string, ProfileItem[]>> = {
   id1: [
     { Tag: 'Tag_Profile_IM_Nick', Value: 'NickNameTest1' },

@@ -85,18 +85,42 @@ describe('parseConfig', () => {
     ['MAX_ACCOUNTS_PER_REQUEST', '0'],
     ['RESULTS_QUEUE_URL', 'queue'],
   ])('%s=%s', (variable, value) => {
-    it('stops with a ConfigError that names the variable', () => {
+    it('stops with a ConfigError that names the variable, echoes the value and says what to use', () => {
       const parse = () => parseConfig({ [variable]: value });
 
       expect(parse).toThrow(ConfigError);
-      expect(parse).toThrow(variable);
+      expect(parse).toThrow(
+        new RegExp(`^${variable} is ${JSON.stringify(value).replace(/[.]/g, '\\.')}: use `),
+      );
     });
+  });
+
+  it.each([
+    [
+      'PORT',
+      '70000',
+      'PORT is "70000": use a whole number from 0 to 65535, or unset it for the default (3000)',
+    ],
+    [
+      'TIM_REGION',
+      'mars',
+      'TIM_REGION is "mars": use one of china, singapore, seoul, tokyo, frankfurt, mumbai, silicon-valley, jakarta, or unset it',
+    ],
+    [
+      'TIM_SDKAPPID',
+      '0',
+      'TIM_SDKAPPID is "0": use the app\'s SDKAppID, a positive whole number such as 1400000000',
+    ],
+  ])('says exactly what to do about %s=%s', (variable, value, message) => {
+    expect(() => parseConfig({ [variable]: value })).toThrow(message);
   });
 
   it('refuses part of the static credentials, naming what is missing, never a value', () => {
     const parse = () => parseConfig({ TIM_SDKAPPID: '1400000000', TIM_SECRET_KEY: 'super-secret' });
 
-    expect(parse).toThrow('TIM_ADMIN_IDENTIFIER must be set together with TIM_SDKAPPID, TIM_SECRET_KEY');
+    expect(parse).toThrow(
+      'TIM_ADMIN_IDENTIFIER is not set: TIM_SDKAPPID, TIM_ADMIN_IDENTIFIER, TIM_SECRET_KEY go together; set TIM_ADMIN_IDENTIFIER too, or unset TIM_SDKAPPID and TIM_SECRET_KEY',
+    );
     expect(parse).not.toThrow(/super-secret/);
   });
 

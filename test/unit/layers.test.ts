@@ -17,6 +17,7 @@ const LAYERS: ReadonlyArray<{ name: string; units: readonly string[]; siblings?:
       'shared/json-object.ts',
       'shared/config.ts',
       'shared/metric-catalog.ts',
+      'shared/variable-problem.ts',
       'shared/invocation-deadline.ts',
       'shared/async',
     ],

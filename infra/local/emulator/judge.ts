@@ -1,6 +1,6 @@
 /**
  * The emulator's judge: what Tencent's REST API answers to one `v4/profile/portrait_get` call, decided
- * without I/O from the call, the faults in force, the app and its profiles (README, "The Tencent IM
+ * without I/O from the call, the faults in force, the app and its profiles (docs/local.md, "The Tencent IM
  * emulator"). The server in infra/local/emulator.ts only carries calls to it and answers back.
  *
  * A call to a /v4 path is judged in this order; the first failing check answers:

@@ -1,5 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LoopbackSqs } from '../../../infra/local/loopback-sqs.ts';
 import { awsClientOptions } from '../../../shared/aws-client-settings.ts';
 import {
   MAX_ENTRIES_PER_BATCH,
@@ -7,7 +8,7 @@ import {
   ResultsPublisher,
 } from '../../../shared/queue/results-publisher.ts';
 import { SQS_MAX_MESSAGE_BYTES } from '../../../shared/queue/sqs-message-size.ts';
-import { LOOPBACK_AWS_CREDENTIALS, LOOPBACK_AWS_REGION, LoopbackSqs } from '../../support/aws-endpoints.ts';
+import { LOOPBACK_AWS_CREDENTIALS, LOOPBACK_AWS_REGION } from '../../support/aws-endpoints.ts';
 
 let sqs: LoopbackSqs;
 let client: SQSClient;

@@ -7,7 +7,7 @@ import {
 } from '../../../shared/errors.ts';
 import { CODE_TABLE, type Disposition, isRetryable, ruleFor } from '../../../shared/tencent/error-codes.ts';
 
-/** The rows of reference/tencent-im.md §2–3, written out independently of the code table. */
+/** The rows of docs/tencent.md, "Error codes", written out independently of the code table. */
 const REFERENCE_ROWS: ReadonlyArray<{ code: number; disposition: Disposition; retryable: boolean }> = [
   { code: 0, disposition: 'success', retryable: false },
   { code: 40001, disposition: 'fatal-request', retryable: false },

@@ -7,7 +7,7 @@ import {
   tagValueType,
 } from '../../../shared/tencent/profile-tags.ts';
 
-/** reference/tencent-im.md §5, written out independently of the module. */
+/** docs/tencent.md, "Profile tags", written out independently of the module. */
 const REFERENCE_TAGS = [
   ['Tag_Profile_IM_Nick', 'string'],
   ['Tag_Profile_IM_Gender', 'string'],

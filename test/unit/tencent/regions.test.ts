@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLoopbackHost, REGION_NAMES, REGIONS, upstreamOrigins } from '../../../shared/tencent/regions.ts';
 
-/** reference/tencent-im.md §1, written out independently of the module. */
+/** docs/tencent.md, "Regions and origins", written out independently of the module. */
 const REFERENCE_DOMAINS = [
   ['china', 'console.tim.qq.com', 'adminapi.my-imcloud.com'],
   ['singapore', 'adminapisgp.im.qcloud.com', 'adminapisgp.my-imcloud.com'],
