@@ -4,6 +4,7 @@ import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
 import type { Gateway } from '../../shared/gateway.ts';
 import { MAX_BODY_BYTES } from '../../shared/http/body-size-limit.ts';
 import { createPortraitHttpHandler } from '../../shared/http/portrait-http-handler.ts';
+import { FAIL_CLOSED_RETRY_MS } from '../../shared/ratelimit/dynamo-rate-limiter.ts';
 import type { PortraitGetResponse } from '../../shared/tencent/portrait-types.ts';
 import { CapturedOutput } from '../support/captured-output.ts';
 import { TEST_CREDENTIALS } from '../support/emulator-factory.ts';
@@ -276,13 +277,26 @@ describe('each error class → HTTP status and a Tencent-shaped body', () => {
     });
   });
 
-  it('the secret cannot be read: 503', async () => {
+  it('the secret cannot be read: 503 with Retry-After', async () => {
     const broken = createPortraitHttpHandler(harness.gateway({ TIM_SECRET_ID: 'no-such-secret' }));
 
     const reply = await invoke(broken, { body: { To_Account: ['judy'], TagList: [NICK] } });
 
     expectTencentFailure(reply, 503, 70500);
     expect(reply.body.ErrorInfo).toContain('secret');
+    expect(reply.headers['Retry-After']).toBe('1');
+  });
+
+  it("the limiter's table fails: 503 with the limiter's Retry-After, no upstream call", async () => {
+    const tableless = createPortraitHttpHandler(harness.gateway({ TABLE_NAME: 'no-such-table' }));
+    const callsBefore = harness.emulator.calls.length;
+
+    const reply = await invoke(tableless, { body: { To_Account: ['judy'], TagList: [NICK] } });
+
+    expectTencentFailure(reply, 503, 70500);
+    expect(reply.body.ErrorInfo).toContain('table');
+    expect(reply.headers['Retry-After']).toBe(String(FAIL_CLOSED_RETRY_MS / 1000));
+    expect(harness.emulator.calls.length).toBe(callsBefore);
   });
 
   it("running out of the invocation's time (a slow secret read): 503 with a generic message, stack only in the log", async () => {
@@ -293,6 +307,7 @@ describe('each error class → HTTP status and a Tencent-shaped body', () => {
       const reply = await invoke(coldStart, { body: { To_Account: ['judy'], TagList: [NICK] } }, 100);
 
       expectTencentFailure(reply, 503, 60008);
+      expect(reply.headers['Retry-After']).toBe('1');
       expect(reply.raw).not.toMatch(/\n\s+at |\.ts:\d+/);
       expect(output.logs('request failed')[0]).toMatchObject({
         error: { stack: expect.stringContaining(' at ') },
