@@ -11,6 +11,7 @@
  *   5. PortraitService in process: upstream calls per 100 uncached accounts by request size, and
  *      a warm read of 100 accounts against a bare BatchGetItem.
  *   6. Cold start: the `cdk synth` HTTP bundle against a bundle of only its AWS SDK clients.
+ *   7. Webhook flood: one signed profile change of up to 180,000 tags to a fresh local gateway.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -42,6 +43,7 @@ import {
   WARM_ACCOUNTS,
   type WarmCacheResult,
 } from './warm-cache.ts';
+import { type FloodCase, runWebhookFlood } from './webhook-flood.ts';
 import { agent, directClient, viaGateway } from './workload.ts';
 
 const GATEWAYS = 3;
@@ -143,6 +145,17 @@ function coldStartTable(c: ColdStartResult): string {
   ].join('\n');
 }
 
+function floodTable(cases: readonly FloodCase[]): string {
+  return [
+    '| webhook flood (one signed profile change, fresh `npm start`) | body | answer | acknowledged after | slowest concurrent read | peak memory |',
+    '|---|---|---|---|---|---|',
+    ...cases.map(
+      (c) =>
+        `| ${c.tags.toLocaleString('en')} custom tags | ${kib(c.bodyBytes)} | ${c.status ?? 'none in 30 s'} | ${ms(c.ackMs, 0)} | ${ms(c.slowestReadMs, 0)} | ${fixed(c.peakRssMiB, 0)} MiB |`,
+    ),
+  ].join('\n');
+}
+
 /** The load runs: ceiling and comparison, then warm cache; every process stopped afterwards. */
 async function runLoad(): Promise<{ scenarios: ScenarioResult[]; warm: WarmCacheResult }> {
   const started: GatewayProcess[] = [];
@@ -205,6 +218,8 @@ console.error('bench: PortraitService in process');
 const service = await runService();
 console.error('bench: cold start (cdk synth, then fresh processes)');
 const cold = await runColdStart();
+console.error('bench: webhook flood (a fresh gateway per case)');
+const flood = await runWebhookFlood();
 
 const report = [
   '# Benchmarks',
@@ -226,6 +241,8 @@ const report = [
   serviceTables(service),
   '',
   coldStartTable(cold),
+  '',
+  floodTable(flood),
   '',
 ].join('\n');
 writeFileSync(RESULTS, report);

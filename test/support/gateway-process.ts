@@ -32,6 +32,8 @@ export interface Exit {
 export interface GatewayProcess {
   /** `http://127.0.0.1:<port>`, as the process printed it. */
   url: string;
+  /** The process id, e.g. to read its memory from /proc. */
+  pid: number | undefined;
   /** Everything printed so far. */
   readonly stdout: string;
   readonly stderr: string;
@@ -110,6 +112,7 @@ export async function startGatewayProcess(
   });
   return {
     url,
+    pid: child.pid,
     get stdout() {
       return output.stdout;
     },
