@@ -518,7 +518,7 @@ describe('DynamoProfileCache on dynalite', () => {
       let inFlight = 0;
       const widest: number[] = [];
       const listeners: number[] = [];
-      interceptCommands(clients, async (command, proceed) => {
+      interceptCommands(clients, async (_command, proceed) => {
         inFlight += 1;
         widest.push(inFlight);
         listeners.push(getEventListeners(signal, 'abort').length);
