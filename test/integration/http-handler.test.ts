@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
@@ -104,6 +105,30 @@ describe('serving', () => {
     expect(reply.body.UserProfileItem?.map((item) => item.To_Account)).toEqual(accounts);
     expect(calls.map((call) => call.accounts).sort((a, b) => a - b)).toEqual([50, 100, 100]);
     expect(reply.headers['X-Upstream-Calls']).toBe('3');
+  });
+
+  it('reads a base64 body, as API Gateway passes it, and compresses the reply for a caller that accepts gzip', async () => {
+    const body = JSON.stringify({ To_Account: ['alice', 'bob'], TagList: [NICK] });
+
+    const result = await handler(
+      apiGatewayEvent({
+        body: Buffer.from(body).toString('base64'),
+        isBase64Encoded: true,
+        headers: { 'Content-Type': 'application/json', 'Accept-Encoding': 'gzip, deflate, br' },
+      }),
+      lambdaContext(),
+    );
+
+    expect(result).toMatchObject({
+      statusCode: 200,
+      isBase64Encoded: true,
+      headers: { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' },
+    });
+    const reply = JSON.parse(gunzipSync(Buffer.from(result.body, 'base64')).toString('utf8'));
+    expect(reply.UserProfileItem.map((item: { To_Account: string }) => item.To_Account)).toEqual([
+      'alice',
+      'bob',
+    ]);
   });
 
   it('says how it served: misses then hits, with Server-Timing', async () => {
