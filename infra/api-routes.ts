@@ -11,7 +11,7 @@
  */
 export const FUNCTION_TIMEOUT_SECONDS = { http: 15, queue: 30, callback: 5 } as const;
 
-/** The paths the API serves, without a stage prefix (DESIGN.md §2). */
+/** The paths the API serves, without a stage prefix (docs/api.md; docs/webhooks.md for the callback). */
 export const API_PATHS = {
   portraitGet: 'v4/profile/portrait_get',
   callback: 'tencent-im/callback',

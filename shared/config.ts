@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors.ts';
 import { REGION_NAMES, type RegionName, upstreamOrigins } from './tencent/regions.ts';
 
-/** Every default of the gateway, in one place (DESIGN.md §2). */
+/** Every default of the gateway, in one place (docs/local.md lists them with their variables). */
 export const DEFAULTS = {
   port: 3000,
   host: '127.0.0.1',

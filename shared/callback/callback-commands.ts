@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonObject } from '../json-object.ts';
 import { MAX_USER_ID_BYTES } from '../tencent/limits.ts';
 import type { ProfileItem, ProfileValue } from '../tencent/portrait-types.ts';
@@ -85,7 +85,7 @@ export function parseCallbackBody(body: string): CallbackCommand {
   return { kind: 'other', command };
 }
 
-/** The longest string value Tencent stores (reference/tencent-im.md §5): nicknames, URLs, custom fields. */
+/** The longest string value Tencent stores (docs/tencent.md, "Profile tags"): nicknames, URLs, custom fields. */
 export const MAX_STRING_VALUE_BYTES = 500;
 const UINT32_MAX = 0xffff_ffff;
 

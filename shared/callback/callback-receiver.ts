@@ -129,7 +129,7 @@ function within<T>(work: Promise<T>, signal: AbortSignal, dependency: Dependency
 }
 
 /**
- * Tencent's webhooks (reference/tencent-im.md §6): verifies the token signature, then keeps the
+ * Tencent's webhooks (docs/tencent.md, "Webhooks"; docs/webhooks.md): verifies the token signature, then keeps the
  * cache coherent on `Profile.CallbackPortraitSet` and reports `Alert.RequestOverLimit`. Every
  * verified call is acknowledged with `ActionStatus: OK`, even when the cache could not be updated:
  * Tencent cannot do anything better with a failure, and the cached value still expires with its TTL.

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AwsEndpointSettings, awsClientOptions } from '../aws-client-settings.ts';
 import { DependencyError } from '../errors.ts';
 import { parseJsonObject } from '../json-object.ts';
@@ -32,7 +32,7 @@ const requiredText = z
   .min(1, { error: 'must not be empty' });
 
 /**
- * The secret's JSON (DESIGN.md §2). Every message is fixed text: a failure names the field, never
+ * The secret's JSON (README.md, "Deploy"). Every message is fixed text: a failure names the field, never
  * what it held. Fields the gateway does not know are ignored, so a rotation function may add its own.
  */
 const secretSchema = z.object({

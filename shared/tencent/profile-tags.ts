@@ -1,4 +1,4 @@
-/** Profile field tags of portrait_get and the JSON type of their values (reference/tencent-im.md §5). */
+/** Profile field tags of portrait_get and the JSON type of their values (docs/tencent.md, "Profile tags"). */
 
 export type TagValueType = 'string' | 'uint32';
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Variables of the environment contract (DESIGN.md §2), never inherited from the test's own environment. */
+/** Variables of the environment contract (docs/local.md), never inherited from the test's own environment. */
 const CONTRACT =
   /^(PORT|HOST|TIM_.*|DYNAMODB_ENDPOINT|TABLE_NAME|RATE_LIMIT_PER_SECOND|.*_TTL_SECONDS|MAX_ACCOUNTS_PER_REQUEST|AWS_.*)$/;
 
