@@ -8,7 +8,7 @@ import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
 import { MAX_CALLBACK_BODY_BYTES } from '../../shared/callback/callback-commands.ts';
 import { CallbackReceiver } from '../../shared/callback/callback-receiver.ts';
 import { parseConfig } from '../../shared/config.ts';
-import { createGateway } from '../../shared/gateway.ts';
+import { createCallbackGateway } from '../../shared/gateway.ts';
 import { createCallbackHttpHandler } from '../../shared/http/callback-http-handler.ts';
 import { staticCredentials } from '../../shared/secrets/static-credentials.ts';
 import { createLogger, createMetrics } from '../../shared/telemetry.ts';
@@ -186,7 +186,8 @@ afterEach(() => output.clear());
 
 afterAll(async () => {
   output?.restore();
-  const { defaultGateway } = await import('../../shared/gateway.ts');
+  const { defaultCallbackGateway, defaultGateway } = await import('../../shared/gateway.ts');
+  defaultCallbackGateway().close();
   defaultGateway().close();
   vi.unstubAllEnvs();
   await emulator?.close();
@@ -358,7 +359,7 @@ describe('POST /tencent-im/callback refuses what Tencent did not sign for this a
   it('refuses every webhook with 403 and says why when no callback token is configured', async () => {
     // Prepare
     const { TIM_CALLBACK_TOKEN: _token, ...env } = process.env;
-    const gateway = createGateway(parseConfig(env));
+    const gateway = createCallbackGateway(parseConfig(env));
     const { credentials, cache, logger, metrics } = gateway;
     const tokenless = createCallbackHttpHandler({
       receiver: new CallbackReceiver({ credentials, cache, logger, metrics }),
