@@ -11,7 +11,9 @@
  *   5. PortraitService in process: upstream calls per 100 uncached accounts by request size, and
  *      a warm read of 100 accounts against a bare BatchGetItem.
  *   6. Cold start: the `cdk synth` HTTP bundle against a bundle of only its AWS SDK clients.
- *   7. Webhook flood: one signed profile change of up to 180,000 tags to a fresh local gateway.
+ *   7. Costs: DynamoDB units, Lambda time, upstream calls and SQS requests per request at 0, 50 and
+ *      90 % cache hits, and what a million profile reads cost at list prices (docs/costs.md).
+ *   8. Webhook flood: one signed profile change of up to 180,000 tags to a fresh local gateway.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -32,6 +34,7 @@ import {
   type ScenarioResult,
 } from './ceiling.ts';
 import { type ColdStartResult, runColdStart } from './cold-start.ts';
+import { operationsTable, perMillionTable, runCosts } from './costs.ts';
 import { ACQUIRE_BUDGET_MS, LIMITER_PROCESSES, type LimiterResult, runLimiter } from './limiter.ts';
 import { runService, type ServiceResult, UNCACHED_ACCOUNTS } from './service.ts';
 import { fixed } from './stats.ts';
@@ -218,6 +221,8 @@ console.error('bench: PortraitService in process');
 const service = await runService();
 console.error('bench: cold start (cdk synth, then fresh processes)');
 const cold = await runColdStart();
+console.error('bench: costs per request and per million profile reads');
+const costs = await runCosts();
 console.error('bench: webhook flood (a fresh gateway per case)');
 const flood = await runWebhookFlood();
 
@@ -241,6 +246,10 @@ const report = [
   serviceTables(service),
   '',
   coldStartTable(cold),
+  '',
+  operationsTable(costs),
+  '',
+  perMillionTable(costs),
   '',
   floodTable(flood),
   '',

@@ -11,7 +11,13 @@
  */
 export const FUNCTION_TIMEOUT_SECONDS = { http: 15, queue: 30, callback: 5 } as const;
 
-/** The paths the API serves, without a stage prefix (docs/api.md; docs/webhooks.md for the callback). */
+/**
+ * Each function's memory (MB), which also sets its CPU share and its price per millisecond
+ * (docs/costs.md). The callback does one small write per change and needs less.
+ */
+export const FUNCTION_MEMORY_MB = { http: 1024, queue: 1024, callback: 512 } as const;
+
+/** The paths the API serves, without a stage prefix (docs/api.md). */
 export const API_PATHS = {
   portraitGet: 'v4/profile/portrait_get',
   callback: 'tencent-im/callback',

@@ -1,16 +1,15 @@
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Names, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../shared/metric-catalog.ts';
 import { SQS_MAX_MESSAGE_BYTES } from '../shared/queue/sqs-message-size.ts';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../shared/table-definition.ts';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/telemetry.ts';
-import { FUNCTION_TIMEOUT_SECONDS } from './api-routes.ts';
+import { FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS } from './api-routes.ts';
 import { GatewayApi } from './constructs/gateway-api.ts';
 import { GatewayFunction } from './constructs/gateway-function.ts';
 import { Observability } from './constructs/observability.ts';
@@ -67,6 +66,18 @@ export const TABLE_ACTIONS = {
 } as const;
 
 /**
+ * What Lambda's SQS poller needs of the request queue, on the queue function's role (AWS's
+ * AWSLambdaSQSQueueExecutionRole holds the same three). The function's code never touches that
+ * queue: no ChangeMessageVisibility (a message left for a retry waits out its visibility timeout),
+ * no GetQueueUrl.
+ */
+export const REQUEST_QUEUE_ACTIONS = [
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+] as const;
+
+/**
  * The whole gateway: table, queues, the three functions, the REST API, alarms and dashboard.
  * Configuration comes from CDK context ({@link readStackConfig}).
  *
@@ -95,10 +106,12 @@ export class PortraitGatewayStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PortraitGatewayStackProps = {}) {
     super(scope, id, props);
-    const config = readStackConfig(this.node);
+    const config = readStackConfig(this.node, Token.isUnresolved(this.region) ? undefined : this.region);
     this.config = config;
     const entries = props.entries ?? DEFAULT_ENTRIES;
     const logRetention = config.logRetentionDays as RetentionDays;
+    // Two stacks in one account and region keep their metrics, alarms and logs apart by name.
+    const serviceName = this.stackName;
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: PARTITION_KEY, type: AttributeType.STRING },
@@ -136,7 +149,7 @@ export class PortraitGatewayStack extends Stack {
 
     const secret = Secret.fromSecretNameV2(this, 'TencentSecret', config.secretName);
     const environment: Record<string, string> = {
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_SERVICE_NAME: serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       TIM_SECRET_ID: config.secretName,
       ...('region' in config.upstream
@@ -155,7 +168,7 @@ export class PortraitGatewayStack extends Stack {
         entry: entries.http,
         description: 'portrait-gateway HTTP: POST /v4/profile/portrait_get',
         timeout: FUNCTION_TIMEOUTS.http,
-        memorySize: 1024,
+        memorySize: FUNCTION_MEMORY_MB.http,
         reservedConcurrency: config.httpReservedConcurrency,
         environment,
       }),
@@ -164,7 +177,7 @@ export class PortraitGatewayStack extends Stack {
         entry: entries.queue,
         description: 'portrait-gateway queue: request queue to results queue',
         timeout: FUNCTION_TIMEOUTS.queue,
-        memorySize: 1024,
+        memorySize: FUNCTION_MEMORY_MB.queue,
         reservedConcurrency: config.queueReservedConcurrency,
         environment: { ...environment, RESULTS_QUEUE_URL: this.resultsQueue.queueUrl },
       }),
@@ -173,7 +186,7 @@ export class PortraitGatewayStack extends Stack {
         entry: entries.callback,
         description: 'portrait-gateway callback: Tencent Chat webhooks',
         timeout: FUNCTION_TIMEOUTS.callback,
-        memorySize: 512,
+        memorySize: FUNCTION_MEMORY_MB.callback,
         reservedConcurrency: config.callbackReservedConcurrency,
         environment,
       }),
@@ -200,18 +213,26 @@ export class PortraitGatewayStack extends Stack {
     this.functions.queue.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.resultsQueue.queueArn] }),
     );
-    this.functions.queue.function.addEventSource(
-      new SqsEventSource(this.requestQueue, {
+    // The mapping without SqsEventSource, whose grant adds actions nothing uses; its id is the one
+    // SqsEventSource gives, so a deployed stack keeps its mapping.
+    this.functions.queue.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...REQUEST_QUEUE_ACTIONS], resources: [this.requestQueue.queueArn] }),
+    );
+    this.functions.queue.function.addEventSourceMapping(
+      `SqsEventSource:${Names.nodeUniqueId(this.requestQueue.node)}`,
+      {
+        eventSourceArn: this.requestQueue.queueArn,
         batchSize: 10,
         // Coalescing is the queue path's economy: wait up to a second to fill a batch.
         maxBatchingWindow: Duration.seconds(1),
         reportBatchItemFailures: true,
         // Pollers beyond the reserved concurrency would be throttled, burning receive counts.
         maxConcurrency: config.queueReservedConcurrency,
-      }),
+      },
     );
 
     this.api = new GatewayApi(this, 'Api', {
+      name: this.stackName,
       portraitGetFunction: this.functions.http.function,
       callbackFunction: this.functions.callback.function,
       throttleRate: config.apiThrottleRate,
@@ -231,6 +252,7 @@ export class PortraitGatewayStack extends Stack {
       requestQueue: this.requestQueue,
       deadLetterQueue: this.deadLetterQueue,
       resultsQueue: this.resultsQueue,
+      serviceName,
       rateLimitPerSecond: config.rateLimitPerSecond,
       ...(config.alarmTopicArn && { alarmTopicArn: config.alarmTopicArn }),
     });

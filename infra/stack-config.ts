@@ -66,6 +66,28 @@ export const CONTEXT_KEYS = [
   'alarmTopicArn',
 ] as const;
 
+/** The stack's name unless `-c stackName=…` gives another. */
+export const DEFAULT_STACK_NAME = 'PortraitGateway';
+
+/** CloudFormation's rule for a stack name. */
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+/**
+ * The stack's name from context `stackName` (default {@link DEFAULT_STACK_NAME}). The REST API, the
+ * dashboard and the metrics' `service` are named after it, so stacks of different names share an
+ * account and region without sharing alarms.
+ */
+export function readStackName(node: Node): string {
+  const given = node.tryGetContext('stackName') as unknown;
+  const name = given === undefined || given === '' ? DEFAULT_STACK_NAME : given;
+  if (typeof name !== 'string' || !STACK_NAME.test(name)) {
+    throw new StackConfigError(
+      `context "stackName" must start with a letter and hold up to 128 letters, digits and hyphens (got ${JSON.stringify(name)})`,
+    );
+  }
+  return name;
+}
+
 /** A context value that cannot be deployed; the message names the key (`-c key=value`). */
 export class StackConfigError extends Error {
   override readonly name = 'StackConfigError';
@@ -121,9 +143,10 @@ const contextSchema = z.object({
 
 /**
  * Reads and validates the stack's context once, at synth. Absent or empty keys take
- * {@link STACK_DEFAULTS}; `timBaseUrl` wins over `timRegion`. Throws {@link StackConfigError} naming the first bad key.
+ * {@link STACK_DEFAULTS}; `timBaseUrl` wins over `timRegion`. `stackRegion`, when known, is where the
+ * stack deploys. Throws {@link StackConfigError} naming the first bad key.
  */
-export function readStackConfig(node: Node): StackConfig {
+export function readStackConfig(node: Node, stackRegion?: string): StackConfig {
   const raw = Object.fromEntries(CONTEXT_KEYS.map((key) => [key, node.tryGetContext(key)]));
   const withDefaults = { ...STACK_DEFAULTS, ...definedOnly(raw) };
   const parsed = contextSchema.safeParse(withDefaults);
@@ -142,6 +165,9 @@ export function readStackConfig(node: Node): StackConfig {
     c.callbackReservedConcurrency,
     'callbackReservedConcurrency',
   );
+  if (c.alarmTopicArn !== undefined && stackRegion !== undefined) {
+    requireStackRegion(c.alarmTopicArn, stackRegion);
+  }
   return {
     secretName: c.secretName,
     upstream: c.timBaseUrl !== undefined ? { baseUrl: c.timBaseUrl } : { region: c.timRegion },
@@ -177,5 +203,19 @@ function shown(values: Record<string, unknown>, key: string): string {
 function requireAtMost(value: number, key: string, limit: number, limitKey: string): void {
   if (value > limit) {
     throw new StackConfigError(`context "${key}" (${value}) must not exceed "${limitKey}" (${limit})`);
+  }
+}
+
+/**
+ * CloudWatch alarms notify only an SNS topic of their own region; CloudFormation would accept the
+ * template and fail the deploy on the first alarm.
+ */
+function requireStackRegion(topicArn: string, stackRegion: string): void {
+  const topicRegion = topicArn.split(':')[3];
+  if (topicRegion !== stackRegion) {
+    throw new StackConfigError(
+      `context "alarmTopicArn" is a topic in ${topicRegion}, but the stack deploys to ${stackRegion}: ` +
+        `alarms can notify only a topic in their own region (create one in ${stackRegion})`,
+    );
   }
 }

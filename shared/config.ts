@@ -2,11 +2,13 @@ import * as z from 'zod';
 import { ConfigError } from './errors.ts';
 import { REGION_NAMES, type RegionName, upstreamOrigins } from './tencent/regions.ts';
 
-/** Every default of the gateway, in one place (docs/local.md lists them with their variables). */
+/** Every default of the gateway, in one place (docs/local.md lists them as variables). */
 export const DEFAULTS = {
   port: 3000,
   host: '127.0.0.1',
   tableName: 'portrait-gateway',
+  /** The logs' and metrics' `service`; a deployed stack sets its own name (POWERTOOLS_SERVICE_NAME). */
+  serviceName: 'portrait-gateway',
   rateLimitPerSecond: 200,
   cacheTtlSeconds: 600,
   negativeCacheTtlSeconds: 60,
@@ -39,6 +41,7 @@ export interface GatewayConfig {
   credentials: CredentialsSource;
   dynamodbEndpoint?: string;
   tableName: string;
+  serviceName: string;
   rateLimitPerSecond: number;
   cacheTtlSeconds: number;
   negativeCacheTtlSeconds: number;
@@ -88,6 +91,7 @@ const envSchema = z.object({
         .optional(),
     )
     .transform((v) => v ?? DEFAULTS.tableName),
+  POWERTOOLS_SERVICE_NAME: optionalText.transform((v) => v ?? DEFAULTS.serviceName),
   RATE_LIMIT_PER_SECOND: integer(BOUNDS.rateLimitPerSecond, DEFAULTS.rateLimitPerSecond),
   CACHE_TTL_SECONDS: integer(BOUNDS.ttlSeconds, DEFAULTS.cacheTtlSeconds),
   NEGATIVE_CACHE_TTL_SECONDS: integer(BOUNDS.ttlSeconds, DEFAULTS.negativeCacheTtlSeconds),
@@ -114,6 +118,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig
     host: e.HOST,
     credentials: credentialsFrom(e),
     tableName: e.TABLE_NAME,
+    serviceName: e.POWERTOOLS_SERVICE_NAME,
     rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
     negativeCacheTtlSeconds: e.NEGATIVE_CACHE_TTL_SECONDS,

@@ -7,6 +7,7 @@ import { DynamoProfileCache } from './cache/profile-cache.ts';
 import { type GatewayConfig, parseConfig } from './config.ts';
 import { createDynamoDbClients, type DynamoDbClients } from './dynamodb-client.ts';
 import { ConfigError } from './errors.ts';
+import { METRIC } from './metric-catalog.ts';
 import { PortraitService } from './portrait/portrait-service.ts';
 import type { CredentialsProvider } from './portrait/ports.ts';
 import { ResultsPublisher } from './queue/results-publisher.ts';
@@ -101,8 +102,8 @@ export function createCallbackGateway(
   config: GatewayConfig,
   overrides: GatewayOverrides = {},
 ): CallbackGateway {
-  const logger = overrides.logger ?? createLogger();
-  const metrics = overrides.metrics ?? createMetrics();
+  const logger = overrides.logger ?? createLogger(config.serviceName);
+  const metrics = overrides.metrics ?? createMetrics(config.serviceName);
   const { provider: credentials, close: closeCredentials } = credentialsProvider(config, overrides);
   const dynamodb = createDynamoDbClients({ ...overrides.aws, endpoint: config.dynamodbEndpoint });
   const cache = new DynamoProfileCache({
@@ -112,7 +113,7 @@ export function createCallbackGateway(
     negativeCacheTtlSeconds: config.negativeCacheTtlSeconds,
     onError: (operation, error) => {
       logger.warn(`cache ${operation} failed`, { error });
-      metrics.addMetric('CacheErrors', MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.CacheErrors, MetricUnit.Count, 1);
     },
   });
   return {
@@ -132,7 +133,7 @@ export function createCallbackGateway(
 /**
  * Builds the HTTP function's graph from a parsed configuration: DynamoDB clients, profile cache,
  * rate limiter, credentials (static or Secrets Manager), UserSig signer, Tencent client,
- * PortraitService, and the Powertools logger and metrics (service `portrait-gateway`, namespace
+ * PortraitService, and the Powertools logger and metrics (service `config.serviceName`, namespace
  * `PortraitGateway`). Throws {@link ConfigError} when no credentials or no Tencent data center are
  * configured. Failures the cache and limiter swallow are logged and counted.
  */
@@ -147,7 +148,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     ceilingPerSecond: config.rateLimitPerSecond,
     onError: (error) => {
       logger.warn('rate limiter failed closed', { error });
-      metrics.addMetric('LimiterErrors', MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.LimiterErrors, MetricUnit.Count, 1);
     },
   });
   return { ...parts, service: new PortraitService({ client, cache, limiter }), limiter, signer };

@@ -1,9 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DEFAULTS } from './config.ts';
+import { METRIC, METRIC_DIMENSIONS, METRICS_NAMESPACE } from './metric-catalog.ts';
 import type { ServeStats } from './portrait/portrait-result.ts';
-
-export const SERVICE_NAME = 'portrait-gateway';
-export const METRICS_NAMESPACE = 'PortraitGateway';
 
 /** Keys whose values never reach a log line, whatever object carries them. */
 const SECRET_KEYS = /^(secretkey|usersig|callbacktoken|sign|authorization|x-amz-security-token)$/i;
@@ -35,18 +34,24 @@ export function dottedPath(expression: string, data: unknown): unknown {
   return value;
 }
 
-/** The gateway's structured JSON logger (level from `POWERTOOLS_LOG_LEVEL`, default INFO). */
-export function createLogger(): Logger {
+/**
+ * The gateway's structured JSON logger (level from `POWERTOOLS_LOG_LEVEL`, default INFO); `service`
+ * names the deployment (the stack's name in AWS).
+ */
+export function createLogger(serviceName: string = DEFAULTS.serviceName): Logger {
   return new Logger({
-    serviceName: SERVICE_NAME,
+    serviceName,
     jsonReplacerFn: redactSecrets,
     correlationIdSearchFn: dottedPath,
   });
 }
 
-/** The gateway's CloudWatch metrics, written as EMF lines to stdout (no API calls, no extra latency). */
-export function createMetrics(): Metrics {
-  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+/**
+ * The gateway's CloudWatch metrics, written as EMF lines to stdout (no API calls, no extra latency),
+ * each with the `service` dimension set to `serviceName` (shared/metric-catalog.ts).
+ */
+export function createMetrics(serviceName: string = DEFAULTS.serviceName): Metrics {
+  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 }
 
 /**
@@ -54,14 +59,14 @@ export function createMetrics(): Metrics {
  * UpstreamCalls, SlotWaitMs, SlotDenied, and UpstreamErrors with an `ErrorCode` dimension per code.
  */
 export function recordServeStats(metrics: Metrics, stats: ServeStats): void {
-  metrics.addMetric('CacheHits', MetricUnit.Count, stats.cacheHits);
-  metrics.addMetric('CacheMisses', MetricUnit.Count, stats.cacheMisses);
-  metrics.addMetric('UpstreamCalls', MetricUnit.Count, stats.upstreamCalls);
-  metrics.addMetric('SlotWaitMs', MetricUnit.Milliseconds, stats.slotWaitMs);
-  metrics.addMetric('SlotDenied', MetricUnit.Count, stats.slotDenied);
+  metrics.addMetric(METRIC.CacheHits, MetricUnit.Count, stats.cacheHits);
+  metrics.addMetric(METRIC.CacheMisses, MetricUnit.Count, stats.cacheMisses);
+  metrics.addMetric(METRIC.UpstreamCalls, MetricUnit.Count, stats.upstreamCalls);
+  metrics.addMetric(METRIC.SlotWaitMs, MetricUnit.Milliseconds, stats.slotWaitMs);
+  metrics.addMetric(METRIC.SlotDenied, MetricUnit.Count, stats.slotDenied);
   for (const [code, count] of Object.entries(stats.upstreamErrors)) {
     const single = metrics.singleMetric();
-    single.addDimension('ErrorCode', code);
-    single.addMetric('UpstreamErrors', MetricUnit.Count, count);
+    single.addDimension(METRIC_DIMENSIONS.errorCode, code);
+    single.addMetric(METRIC.UpstreamErrors, MetricUnit.Count, count);
   }
 }

@@ -39,6 +39,8 @@ export const AUTHENTICATION_FAILURES = [
 ] as const;
 
 export interface GatewayApiProps {
+  /** The REST API's name: AWS/ApiGateway metrics are keyed by it (`ApiName`), so one per stack. */
+  name: string;
   portraitGetFunction: IFunction;
   callbackFunction: IFunction;
   /** Stage-wide throttle (requests/s and bucket size) for every method. */
@@ -60,6 +62,7 @@ export class GatewayApi extends Construct {
   readonly portraitGetMethod: Method;
   readonly callbackMethod: Method;
   readonly accessLogs: LogGroup;
+  readonly executionLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: GatewayApiProps) {
     super(scope, id);
@@ -69,6 +72,7 @@ export class GatewayApi extends Construct {
     });
     const callbackMethodPath = `/${API_PATHS.callback}/POST`;
     this.api = new RestApi(this, 'Api', {
+      restApiName: props.name,
       description: "Portrait gateway: Tencent Chat's portrait_get behind IAM, a cache and the rate ceiling",
       endpointTypes: [EndpointType.REGIONAL],
       binaryMediaTypes: [...BINARY_MEDIA_TYPES],
@@ -98,6 +102,15 @@ export class GatewayApi extends Construct {
         },
       },
     });
+    // API Gateway writes the execution log into a group it names and would create itself, outside the
+    // stack, never expiring and left behind by `cdk destroy`. Created here before the stage, it has
+    // the stack's retention and goes with it.
+    this.executionLogs = new LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${STAGE_NAME}`,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api.deploymentStage.node.addDependency(this.executionLogs);
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       Validations.of(cloudWatchRole).acknowledge({

@@ -1,51 +1,72 @@
 import { Duration } from 'aws-cdk-lib';
-import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/telemetry.ts';
+import { MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  dimensionsOf,
+  type GatewayMetricName,
+  METRICS_NAMESPACE,
+  SERVICE_DIMENSION,
+} from '../../shared/metric-catalog.ts';
 
-/** The metrics the functions emit, by the names they use. */
-export const GATEWAY_METRIC_NAMES = [
-  'CacheHits',
-  'CacheMisses',
-  'UpstreamCalls',
-  'UpstreamErrors',
-  'SlotWaitMs',
-  'SlotDenied',
-  'ColdStart',
-  'CallbackRejected',
-  'CallbackIgnored',
-  'CallbackCacheUpdateFailed',
-  'ProfileChangesApplied',
-  'ProfileChangesDropped',
-  'RequestOverLimit',
-  'CacheErrors',
-  'LimiterErrors',
-  'ClientErrors',
-  'ServerErrors',
-  'MessagesDone',
-  'MessagesRetried',
-] as const;
+/** Default period of every gateway metric the dashboard and alarms read. */
+const DEFAULT_PERIOD = Duration.minutes(5);
 
-export type GatewayMetricName = (typeof GATEWAY_METRIC_NAMES)[number];
-
-/** One of the functions' metrics under the `service` dimension; default: Sum over 5 minutes. */
-export function gatewayMetric(
-  metricName: GatewayMetricName,
-  options: { statistic?: string; period?: Duration; label?: string } = {},
-): Metric {
-  return new Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName,
-    dimensionsMap: { service: SERVICE_NAME },
-    statistic: options.statistic ?? 'Sum',
-    period: options.period ?? Duration.minutes(5),
-    ...(options.label && { label: options.label }),
-  });
+export interface MetricOptions {
+  statistic?: string;
+  period?: Duration;
+  label?: string;
 }
 
 /**
- * A metric summed over every dimension set it is published with, e.g. UpstreamErrors with and
- * without an `ErrorCode` dimension (a Metrics Insights query, which alarms accept).
+ * The functions' metrics of one deployment, as graphs and alarms read them: each names the whole
+ * dimension set the catalog (shared/metric-catalog.ts) gives the metric, with `service` set to this
+ * deployment's service name. CloudWatch matches a metric only by its exact dimension set, so a query
+ * that names fewer dimensions than were published finds nothing.
  */
-export function acrossDimensionsQuery(metricName: GatewayMetricName): string {
-  return `SELECT SUM(${metricName}) FROM "${METRICS_NAMESPACE}" WHERE service = '${SERVICE_NAME}'`;
+export class GatewayMetrics {
+  /** The `service` dimension the functions publish with (the stack's name). */
+  readonly service: string;
+
+  constructor(service: string) {
+    this.service = service;
+  }
+
+  /** A metric published with `service` alone; default: Sum over 5 minutes. */
+  metric(name: GatewayMetricName, options: MetricOptions = {}): Metric {
+    const extra = dimensionsOf(name).filter((d) => d !== SERVICE_DIMENSION);
+    if (extra.length > 0) {
+      throw new Error(`${name} is published per ${extra.join(', ')}: read it with search() or sum()`);
+    }
+    return new Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { [SERVICE_DIMENSION]: this.service },
+      statistic: options.statistic ?? 'Sum',
+      period: options.period ?? DEFAULT_PERIOD,
+      ...(options.label && { label: options.label }),
+    });
+  }
+
+  /** One series per value of the metric's other dimensions (e.g. per ErrorCode): a SEARCH expression. */
+  search(name: GatewayMetricName, statistic = 'Sum'): MathExpression {
+    const schema = [METRICS_NAMESPACE, ...dimensionsOf(name)].join(',');
+    const seconds = DEFAULT_PERIOD.toSeconds();
+    return new MathExpression({
+      expression: `SEARCH('{${schema}} MetricName="${name}" ${SERVICE_DIMENSION}="${this.service}"', '${statistic}', ${seconds})`,
+      usingMetrics: {},
+      // Each series is labelled by its dimension values.
+      label: '',
+      period: DEFAULT_PERIOD,
+    });
+  }
+
+  /** The metric summed over its other dimensions: a Metrics Insights query, which alarms accept. */
+  sum(name: GatewayMetricName, label: string): MathExpression {
+    const schema = [`"${METRICS_NAMESPACE}"`, ...dimensionsOf(name)].join(', ');
+    return new MathExpression({
+      expression: `SELECT SUM(${name}) FROM SCHEMA(${schema}) WHERE ${SERVICE_DIMENSION} = '${this.service}'`,
+      usingMetrics: {},
+      label,
+      period: DEFAULT_PERIOD,
+    });
+  }
 }

@@ -16,8 +16,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../../shared/telemetry.ts';
-import { acrossDimensionsQuery, gatewayMetric } from './gateway-metrics.ts';
+import { GatewayMetrics } from './gateway-metrics.ts';
 
 export interface ObservabilityProps {
   api: RestApi;
@@ -25,6 +24,8 @@ export interface ObservabilityProps {
   requestQueue: IQueue;
   deadLetterQueue: IQueue;
   resultsQueue: IQueue;
+  /** The `service` dimension of the functions' metrics. */
+  serviceName: string;
   /** Tencent's calls/second ceiling, drawn on the upstream graph. */
   rateLimitPerSecond: number;
   /** Where alarms notify; none when absent (the alarms still show on the dashboard). */
@@ -56,19 +57,15 @@ export class Observability extends Construct {
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     const { api, functions } = props;
+    const gateway = new GatewayMetrics(props.serviceName);
 
     const slotDeniedPercent = new MathExpression({
       expression: '100 * FILL(denied, 0) / (FILL(denied, 0) + FILL(calls, 0))',
-      usingMetrics: { denied: gatewayMetric('SlotDenied'), calls: gatewayMetric('UpstreamCalls') },
+      usingMetrics: { denied: gateway.metric('SlotDenied'), calls: gateway.metric('UpstreamCalls') },
       label: 'slot requests denied (%)',
       period: FIVE_MINUTES,
     });
-    const upstreamErrors = new MathExpression({
-      expression: acrossDimensionsQuery('UpstreamErrors'),
-      usingMetrics: {},
-      label: 'upstream errors',
-      period: FIVE_MINUTES,
-    });
+    const upstreamErrors = gateway.sum('UpstreamErrors', 'upstream errors');
 
     this.alarm('DeadLetterQueueNotEmpty', {
       metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
@@ -102,9 +99,9 @@ export class Observability extends Construct {
       metric: new MathExpression({
         expression: 'FILL(limiter, 0) + FILL(cache, 0) + FILL(callback, 0)',
         usingMetrics: {
-          limiter: gatewayMetric('LimiterErrors'),
-          cache: gatewayMetric('CacheErrors'),
-          callback: gatewayMetric('CallbackCacheUpdateFailed'),
+          limiter: gateway.metric('LimiterErrors'),
+          cache: gateway.metric('CacheErrors'),
+          callback: gateway.metric('CallbackCacheUpdateFailed'),
         },
         label: 'DynamoDB failures',
         period: FIVE_MINUTES,
@@ -134,15 +131,17 @@ export class Observability extends Construct {
       }
     }
 
+    // Dashboard names are global to the account: the region keeps two regions' deploys apart.
+    const stack = Stack.of(this);
     this.dashboard = new Dashboard(this, 'Dashboard', {
-      dashboardName: `portrait-gateway-${Stack.of(this).stackName}`,
+      dashboardName: `${stack.stackName}-${stack.region}`,
       defaultInterval: Duration.hours(3),
     });
     this.dashboard.addWidgets(
       graph('Cache hit ratio (%)', [
         new MathExpression({
           expression: '100 * hits / (hits + misses)',
-          usingMetrics: { hits: gatewayMetric('CacheHits'), misses: gatewayMetric('CacheMisses') },
+          usingMetrics: { hits: gateway.metric('CacheHits'), misses: gateway.metric('CacheMisses') },
           label: 'hit ratio',
           period: FIVE_MINUTES,
         }),
@@ -152,7 +151,7 @@ export class Observability extends Construct {
         left: [
           new MathExpression({
             expression: 'calls / PERIOD(calls)',
-            usingMetrics: { calls: gatewayMetric('UpstreamCalls', { period: Duration.minutes(1) }) },
+            usingMetrics: { calls: gateway.metric('UpstreamCalls', { period: Duration.minutes(1) }) },
             label: 'calls/s (1-minute mean)',
             period: Duration.minutes(1),
           }),
@@ -169,28 +168,19 @@ export class Observability extends Construct {
         api.metricIntegrationLatency({ statistic: 'p99', label: 'integration p99' }),
       ]),
       graph('Slot wait (ms)', [
-        gatewayMetric('SlotWaitMs', { statistic: 'p50', label: 'p50' }),
-        gatewayMetric('SlotWaitMs', { statistic: 'p99', label: 'p99' }),
-        gatewayMetric('SlotWaitMs', { statistic: 'Maximum', label: 'max' }),
+        gateway.metric('SlotWaitMs', { statistic: 'p50', label: 'p50' }),
+        gateway.metric('SlotWaitMs', { statistic: 'p99', label: 'p99' }),
+        gateway.metric('SlotWaitMs', { statistic: 'Maximum', label: 'max' }),
       ]),
     );
     this.dashboard.addWidgets(
-      graph('Upstream errors by code', [
-        // One series per dimension set, i.e. per ErrorCode, whatever the functions name that dimension.
-        new MathExpression({
-          expression: `SEARCH('{${METRICS_NAMESPACE}} MetricName="UpstreamErrors"', 'Sum', 300)`,
-          usingMetrics: {},
-          label: '',
-          period: FIVE_MINUTES,
-        }),
-        upstreamErrors,
-      ]),
+      graph('Upstream errors by code', [gateway.search('UpstreamErrors'), upstreamErrors]),
       graph('API responses', [
         api.metricClientError({ statistic: 'Sum', label: '4xx (429 included)' }),
         api.metricServerError({ statistic: 'Sum', label: '5xx' }),
-        gatewayMetric('SlotDenied', { label: 'slot denied' }),
-        gatewayMetric('ClientErrors', { label: 'answered 4xx by the function' }),
-        gatewayMetric('ServerErrors', { label: 'answered 5xx by the function' }),
+        gateway.metric('SlotDenied', { label: 'slot denied' }),
+        gateway.metric('ClientErrors', { label: 'answered 4xx by the function' }),
+        gateway.metric('ServerErrors', { label: 'answered 5xx by the function' }),
         slotDeniedPercent,
       ]),
     );
@@ -207,27 +197,22 @@ export class Observability extends Construct {
         props.requestQueue.metricApproximateAgeOfOldestMessage({ label: 'oldest request (s)' }),
         props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'DLQ' }),
         props.resultsQueue.metricApproximateNumberOfMessagesVisible({ label: 'results waiting' }),
-        gatewayMetric('MessagesDone', { label: 'requests answered' }),
-        gatewayMetric('MessagesRetried', { label: 'requests left for an SQS retry' }),
+        gateway.metric('MessagesDone', { label: 'requests answered' }),
+        gateway.metric('MessagesRetried', { label: 'requests left for an SQS retry' }),
       ]),
     );
     this.dashboard.addWidgets(
       graph('Gateway events', [
-        gatewayMetric('CallbackRejected', { label: 'callbacks rejected' }),
-        gatewayMetric('CallbackIgnored', { label: 'callbacks ignored' }),
-        gatewayMetric('ProfileChangesApplied', { label: 'profile changes applied from webhooks' }),
-        gatewayMetric('ProfileChangesDropped', { label: 'webhook values dropped (wrong type)' }),
-        gatewayMetric('LimiterErrors', { label: 'limiter table failures' }),
-        gatewayMetric('CacheErrors', { label: 'cache table failures' }),
-        gatewayMetric('CallbackCacheUpdateFailed', { label: 'webhook cache updates failed' }),
-        gatewayMetric('RequestOverLimit', { label: 'Tencent over-limit alerts' }),
-        // Powertools adds function_name to ColdStart: search across dimension sets.
-        new MathExpression({
-          expression: `SEARCH('{${METRICS_NAMESPACE}} MetricName="ColdStart"', 'Sum', 300)`,
-          usingMetrics: {},
-          label: '',
-          period: FIVE_MINUTES,
-        }),
+        gateway.metric('CallbackRejected', { label: 'callbacks rejected' }),
+        gateway.metric('CallbackIgnored', { label: 'callbacks ignored' }),
+        gateway.metric('ProfileChangesApplied', { label: 'profile changes applied from webhooks' }),
+        gateway.metric('ProfileChangesDropped', { label: 'webhook values dropped (wrong type)' }),
+        gateway.metric('LimiterErrors', { label: 'limiter table failures' }),
+        gateway.metric('CacheErrors', { label: 'cache table failures' }),
+        gateway.metric('CallbackCacheUpdateFailed', { label: 'webhook cache updates failed' }),
+        gateway.metric('RequestOverLimit', { label: 'Tencent over-limit alerts' }),
+        // One series per function: Powertools publishes ColdStart per function_name.
+        gateway.search('ColdStart'),
       ]),
       new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 12 }),
     );

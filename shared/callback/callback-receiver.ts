@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type Dependency, DependencyError } from '../errors.ts';
 import { failEnvelope, failureOf } from '../failure.ts';
+import { METRIC } from '../metric-catalog.ts';
 import type { CredentialsProvider } from '../portrait/ports.ts';
 import { type CallbackQuery, type CallbackRejection, verifyCallback } from '../tencent/callback-signature.ts';
 import type { ProfileItem, TencentEnvelope } from '../tencent/portrait-types.ts';
@@ -209,12 +210,12 @@ export class CallbackReceiver {
 
   #countIgnored(reason: IgnoredReason): void {
     this.#deps.metrics.addMetadata('reason', reason);
-    this.#deps.metrics.addMetric('CallbackIgnored', MetricUnit.Count, 1);
+    this.#deps.metrics.addMetric(METRIC.CallbackIgnored, MetricUnit.Count, 1);
   }
 
   #countRejection(reason: CallbackRejection | 'credentials-unavailable'): void {
     this.#deps.metrics.addMetadata('reason', reason);
-    this.#deps.metrics.addMetric('CallbackRejected', MetricUnit.Count, 1);
+    this.#deps.metrics.addMetric(METRIC.CallbackRejected, MetricUnit.Count, 1);
   }
 
   #reject(reason: CallbackRejection, query: CallbackQuery): CallbackReply {
@@ -261,7 +262,7 @@ export class CallbackReceiver {
       eventTime: event.EventTime,
     };
     if (ignored > 0) {
-      metrics.addMetric('ProfileChangesIgnored', MetricUnit.Count, ignored);
+      metrics.addMetric(METRIC.ProfileChangesIgnored, MetricUnit.Count, ignored);
       logger.warn('profile change: custom tags past the most an app can define are ignored', {
         ...context,
         ignored,
@@ -269,7 +270,7 @@ export class CallbackReceiver {
     }
     const forget = dropped.map((drop) => drop.Tag);
     if (dropped.length > 0) {
-      metrics.addMetric('ProfileChangesDropped', MetricUnit.Count, dropped.length);
+      metrics.addMetric(METRIC.ProfileChangesDropped, MetricUnit.Count, dropped.length);
       logger.warn(
         'profile change: values that do not fit their tag are not cached; older cached ones are removed',
         {
@@ -279,7 +280,7 @@ export class CallbackReceiver {
       );
     }
     if (changes.length === 0 && forget.length === 0) {
-      metrics.addMetric('ProfileChangesApplied', MetricUnit.Count, 0);
+      metrics.addMetric(METRIC.ProfileChangesApplied, MetricUnit.Count, 0);
       logger.info('profile change ignored: none of its tags can be cached', context);
       return;
     }
@@ -289,13 +290,13 @@ export class CallbackReceiver {
         budget,
         'table',
       );
-      metrics.addMetric('ProfileChangesApplied', MetricUnit.Count, applied);
+      metrics.addMetric(METRIC.ProfileChangesApplied, MetricUnit.Count, applied);
       logger.info('profile change received; tags not cached or cached newer are left as they are', {
         ...context,
         applied,
       });
     } catch (error) {
-      metrics.addMetric('CallbackCacheUpdateFailed', MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.CallbackCacheUpdateFailed, MetricUnit.Count, 1);
       logger.error('profile change not applied: the cached value stays until it expires', {
         ...context,
         error,
@@ -309,7 +310,7 @@ export class CallbackReceiver {
     const command = clip(alert.Command);
     const api = alert.ServiceName === undefined ? command : `${clip(alert.ServiceName)}/${command}`;
     metrics.addMetadata('api', api);
-    metrics.addMetric('RequestOverLimit', MetricUnit.Count, 1);
+    metrics.addMetric(METRIC.RequestOverLimit, MetricUnit.Count, 1);
     const alerts = this.#overLimitLines.admit(api, now());
     if (alerts === undefined) return;
     logger.warn(

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { METRIC } from '../metric-catalog.ts';
 import { errorResponse } from './error-response.ts';
 
 /**
@@ -20,10 +21,10 @@ export function errorResponder(
       const summary = { statusCode, errorCode: body.ErrorCode, errorInfo: body.ErrorInfo };
       if (statusCode >= 500) {
         logger.error('request failed', { ...summary, error: request.error });
-        metrics.addMetric('ServerErrors', MetricUnit.Count, 1);
+        metrics.addMetric(METRIC.ServerErrors, MetricUnit.Count, 1);
       } else {
         logger.info('request refused', summary);
-        metrics.addMetric('ClientErrors', MetricUnit.Count, 1);
+        metrics.addMetric(METRIC.ClientErrors, MetricUnit.Count, 1);
       }
       request.response = { statusCode, headers, body: JSON.stringify(body) };
     },

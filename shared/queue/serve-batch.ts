@@ -4,6 +4,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { GatewayConfig } from '../config.ts';
 import { GatewayError, ResultTooLargeError } from '../errors.ts';
 import { failureOf } from '../failure.ts';
+import { METRIC } from '../metric-catalog.ts';
 import { accountsThatFit } from '../portrait/accounts-that-fit.ts';
 import { uniqueInOrder } from '../portrait/chunking.ts';
 import { replyFor } from '../portrait/merge.ts';
@@ -81,7 +82,7 @@ function replyForMessage(message: Pending, served: PortraitResult): PortraitGetR
 }
 
 /**
- * Serves one SQS batch with as few upstream calls as possible (DESIGN.md §2, Queue): messages are
+ * Serves one SQS batch with as few upstream calls as possible (docs/api.md, the queue): messages are
  * grouped by their set of tags, each group's accounts fetched by ONE service call, and the reply
  * split back per message. When a group cannot be served whole for a transient reason, each of its
  * messages is tried once more against the cache alone (deadline now), so messages whose accounts are
@@ -202,9 +203,13 @@ export async function serveBatch(
     });
     verdicts.set(result.messageId, { done: false, reason: `results queue: ${reason}` });
   });
-  metrics.addMetric('MessagesDone', MetricUnit.Count, [...verdicts.values()].filter((v) => v.done).length);
   metrics.addMetric(
-    'MessagesRetried',
+    METRIC.MessagesDone,
+    MetricUnit.Count,
+    [...verdicts.values()].filter((v) => v.done).length,
+  );
+  metrics.addMetric(
+    METRIC.MessagesRetried,
     MetricUnit.Count,
     [...verdicts.values()].filter((v) => !v.done).length,
   );

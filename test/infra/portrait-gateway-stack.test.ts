@@ -2,10 +2,15 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_PATHS } from '../../infra/api-routes.ts';
-import { RETRY_AFTER_SECONDS } from '../../infra/constructs/gateway-api.ts';
-import { GATEWAY_METRIC_NAMES } from '../../infra/constructs/gateway-metrics.ts';
-import { MAX_RECEIVE_COUNT, type PortraitGatewayStack } from '../../infra/portrait-gateway-stack.ts';
+import { RETRY_AFTER_SECONDS, STAGE_NAME } from '../../infra/constructs/gateway-api.ts';
+import {
+  MAX_RECEIVE_COUNT,
+  type PortraitGatewayStack,
+  REQUEST_QUEUE_ACTIONS,
+} from '../../infra/portrait-gateway-stack.ts';
+import { GATEWAY_METRIC_NAMES, METRICS_NAMESPACE } from '../../shared/metric-catalog.ts';
 import { missingHandlers, synthGatewayStack } from '../support/gateway-stack.ts';
+import { catalogProblems, expressionMetrics, templateMetrics } from '../support/template-metrics.ts';
 
 /** Values unlike the defaults, so every assertion also proves the value came from context. */
 const CONTEXT = {
@@ -25,6 +30,10 @@ const CONTEXT = {
   logRetentionDays: 14,
   alarmTopicArn: 'arn:aws:sns:eu-central-1:123456789012:ops-alarms',
 };
+
+/** A stack name and region unlike the defaults: every name derived from them shows it. */
+const STACK_NAME = 'PortraitGatewayStaging';
+const REGION = 'eu-central-1';
 
 /** API Gateway gives up on an integration after 29 s; Tencent on a call after 3 s. */
 const API_GATEWAY_TIMEOUT_SECONDS = 29;
@@ -54,7 +63,7 @@ describe.skipIf(missing.length > 0)(`PortraitGatewayStack template${skipped}`, (
   };
 
   beforeAll(() => {
-    ({ stack, template } = synthGatewayStack({ context: CONTEXT }));
+    ({ stack, template } = synthGatewayStack({ context: CONTEXT, stackName: STACK_NAME, region: REGION }));
     resources = template.toJSON().Resources;
   });
 
@@ -94,7 +103,7 @@ describe.skipIf(missing.length > 0)(`PortraitGatewayStack template${skipped}`, (
 
       // Assess
       expect(variables).toMatchObject({
-        POWERTOOLS_SERVICE_NAME: 'portrait-gateway',
+        POWERTOOLS_SERVICE_NAME: STACK_NAME,
         POWERTOOLS_METRICS_NAMESPACE: 'PortraitGateway',
         TIM_SECRET_ID: CONTEXT.secretName,
         TIM_REGION: CONTEXT.timRegion,
@@ -381,6 +390,25 @@ describe.skipIf(missing.length > 0)(`PortraitGatewayStack template${skipped}`, (
       expect(actions('callback').filter((a) => /Batch|Scan|Query/.test(a))).toEqual([]);
     });
 
+    it('lets Lambda poll the request queue with exactly what its poller needs, nothing the code does not use', () => {
+      // Act
+      const requestQueueId = idOf(stack.requestQueue.node.defaultChild);
+      const onRequestQueue = statementsOf('queue').filter(
+        (s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [requestQueueId, 'Arn'] }),
+      );
+
+      // Assess
+      expect(onRequestQueue.flatMap(actionsOf).sort()).toEqual([...REQUEST_QUEUE_ACTIONS].sort());
+      expect(
+        (['http', 'queue', 'callback'] as const)
+          .flatMap((name) => statementsOf(name).flatMap(actionsOf))
+          .filter((a) => a === 'sqs:ChangeMessageVisibility' || a === 'sqs:GetQueueUrl'),
+      ).toEqual([]);
+      expect(propsWhere('AWS::Lambda::EventSourceMapping').EventSourceArn).toEqual({
+        'Fn::GetAtt': [requestQueueId, 'Arn'],
+      });
+    });
+
     it('gives the function roles no managed policy', () => {
       // Act
       const managed = (['http', 'queue', 'callback'] as const).map(
@@ -420,6 +448,140 @@ describe.skipIf(missing.length > 0)(`PortraitGatewayStack template${skipped}`, (
     it('notify the configured topic', () => {
       // Assess
       for (const alarm of alarms()) expect(alarm).toContain(CONTEXT.alarmTopicArn);
+    });
+  });
+
+  describe('names', () => {
+    it('takes the dashboard name from the stack and its region (dashboards are global to the account)', () => {
+      // Assess
+      expect(propsWhere('AWS::CloudWatch::Dashboard').DashboardName).toBe(`${STACK_NAME}-${REGION}`);
+    });
+
+    it('names the REST API after the stack, and reads its AWS/ApiGateway metrics by that name', () => {
+      // Act
+      const apiMetrics = templateMetrics(template.toJSON()).references.filter(
+        (r) => r.namespace === 'AWS/ApiGateway',
+      );
+
+      // Assess
+      expect(propsWhere('AWS::ApiGateway::RestApi').Name).toBe(STACK_NAME);
+      expect(apiMetrics.length).toBeGreaterThan(3);
+      expect(apiMetrics.filter((r) => r.dimensions.ApiName !== STACK_NAME)).toEqual([]);
+    });
+
+    it('puts the stack name in every function as the service its logs and metrics carry', () => {
+      // Act
+      const services = (['http', 'queue', 'callback'] as const).map(
+        (name) => (fnProps(name).Environment as { Variables: Record<string, unknown> }).Variables,
+      );
+
+      // Assess
+      for (const variables of services) expect(variables.POWERTOOLS_SERVICE_NAME).toBe(STACK_NAME);
+    });
+  });
+
+  it("creates API Gateway's execution log group before the stage, with the retention, deleted with the stack", () => {
+    // Act
+    const [logGroupId, logGroup] =
+      ofType('AWS::Logs::LogGroup').find(([, g]) =>
+        JSON.stringify(g.Properties.LogGroupName ?? '').includes('API-Gateway-Execution-Logs_'),
+      ) ?? [];
+    const stage = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0] as {
+      DependsOn: string[];
+    };
+
+    // Assess
+    expect(logGroup?.Properties).toEqual({
+      LogGroupName: {
+        'Fn::Join': [
+          '',
+          ['API-Gateway-Execution-Logs_', { Ref: idOf(stack.api.api.node.defaultChild) }, `/${STAGE_NAME}`],
+        ],
+      },
+      RetentionInDays: CONTEXT.logRetentionDays,
+    });
+    expect(template.toJSON().Resources[logGroupId ?? '']).toMatchObject({ DeletionPolicy: 'Delete' });
+    expect(stage.DependsOn).toContain(logGroupId);
+  });
+
+  describe('metrics read by the dashboard and the alarms', () => {
+    it("are each a metric the functions publish, read by its whole dimension set and this stack's service", () => {
+      // Act
+      const found = templateMetrics(template.toJSON());
+
+      // Assess
+      expect(found.references.filter((r) => r.namespace === METRICS_NAMESPACE).length).toBeGreaterThan(20);
+      expect(catalogProblems(found, STACK_NAME)).toEqual([]);
+    });
+
+    it('include one series per ErrorCode and per function for the errors-by-code and cold-start graphs', () => {
+      // Act
+      const searched = templateMetrics(template.toJSON()).references.filter((r) =>
+        Object.values(r.dimensions).includes('*'),
+      );
+
+      // Assess
+      expect(searched).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            where: 'Upstream errors by code',
+            metricName: 'UpstreamErrors',
+            dimensions: { service: STACK_NAME, ErrorCode: '*' },
+          }),
+          expect.objectContaining({
+            metricName: 'ColdStart',
+            dimensions: { service: STACK_NAME, function_name: '*' },
+          }),
+          expect.objectContaining({
+            where: expect.stringMatching(/UpstreamErrors/),
+            metricName: 'UpstreamErrors',
+            dimensions: { service: STACK_NAME, ErrorCode: '*' },
+          }),
+        ]),
+      );
+    });
+
+    describe.each([
+      {
+        mistake: 'a SEARCH naming only the namespace (always empty: every metric has `service`)',
+        expression: `SEARCH('{PortraitGateway} MetricName="UpstreamErrors"', 'Sum', 300)`,
+        says: 'is read with dimensions {} but published with {ErrorCode,service}',
+      },
+      {
+        mistake: 'a query without ErrorCode',
+        expression: `SELECT SUM(UpstreamErrors) FROM SCHEMA("PortraitGateway", service) WHERE service = '${STACK_NAME}'`,
+        says: 'is read with dimensions {service} but published with {ErrorCode,service}',
+      },
+      {
+        mistake: "another stack's service",
+        expression: `SEARCH('{PortraitGateway,service} MetricName="CacheHits" service="PortraitGateway"', 'Sum', 300)`,
+        says: `is read for service=PortraitGateway, not ${STACK_NAME}`,
+      },
+      {
+        mistake: 'a name the code never emits',
+        expression: `SEARCH('{PortraitGateway,service} MetricName="CacheHit" service="${STACK_NAME}"', 'Sum', 300)`,
+        says: 'CacheHit is not a metric the functions emit',
+      },
+      {
+        mistake: 'a query over the whole namespace',
+        expression: `SELECT SUM(UpstreamErrors) FROM "PortraitGateway"`,
+        says: 'expression not understood',
+      },
+    ])('the check, given $mistake', ({ expression, says }) => {
+      it('reports it', () => {
+        // Prepare
+        const references = expressionMetrics('graph', expression);
+        const found = {
+          references: references ?? [],
+          unrecognised: references ? [] : [{ where: 'graph', expression }],
+        };
+
+        // Act
+        const problems = catalogProblems(found, STACK_NAME);
+
+        // Assess
+        expect(problems).toEqual(expect.arrayContaining([expect.stringContaining(says)]));
+      });
     });
   });
 

@@ -1,9 +1,17 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_KEYS, readStackConfig, STACK_DEFAULTS, StackConfigError } from '../../infra/stack-config.ts';
-import { cdkJsonContext } from '../support/gateway-stack.ts';
+import {
+  CONTEXT_KEYS,
+  DEFAULT_STACK_NAME,
+  readStackConfig,
+  readStackName,
+  STACK_DEFAULTS,
+  StackConfigError,
+} from '../../infra/stack-config.ts';
+import { cdkJsonContext, synthGatewayStack } from '../support/gateway-stack.ts';
 
-const configFrom = (context: Record<string, unknown>) => readStackConfig(new App({ context }).node);
+const configFrom = (context: Record<string, unknown>, stackRegion?: string) =>
+  readStackConfig(new App({ context }).node, stackRegion);
 
 describe('stack context', () => {
   it('cdk.json spells out every default the stack falls back to', () => {
@@ -92,5 +100,62 @@ describe('stack context', () => {
         ),
       );
     });
+  });
+
+  describe('an alarm topic', () => {
+    const topicIn = (region: string) => `arn:aws:sns:${region}:123456789012:ops-alarms`;
+
+    it('in the region the stack deploys to is accepted', () => {
+      // Act
+      const config = configFrom({ alarmTopicArn: topicIn('eu-central-1') }, 'eu-central-1');
+
+      // Assess
+      expect(config.alarmTopicArn).toBe(topicIn('eu-central-1'));
+    });
+
+    it('in another region stops the synth, saying where each is', () => {
+      // Act
+      const read = () => configFrom({ alarmTopicArn: topicIn('eu-west-1') }, 'eu-central-1');
+
+      // Assess
+      expect(read).toThrow(StackConfigError);
+      expect(read).toThrow(
+        'context "alarmTopicArn" is a topic in eu-west-1, but the stack deploys to eu-central-1',
+      );
+    });
+
+    it("is checked against the stack's own region when the stack is built", () => {
+      // Act
+      const synth = () =>
+        synthGatewayStack({ context: { alarmTopicArn: topicIn('eu-west-1') }, region: 'us-east-1' });
+
+      // Assess
+      expect(synth).toThrow('is a topic in eu-west-1, but the stack deploys to us-east-1');
+    });
+  });
+
+  describe('the stack name', () => {
+    const nameFrom = (context: Record<string, unknown>) => readStackName(new App({ context }).node);
+
+    it.each([
+      [{}, DEFAULT_STACK_NAME],
+      [{ stackName: '' }, DEFAULT_STACK_NAME],
+      [{ stackName: 'PortraitGateway-staging' }, 'PortraitGateway-staging'],
+    ])('from %j is %s', (context, expected) => {
+      // Assess
+      expect(nameFrom(context)).toBe(expected);
+    });
+
+    it.each(['2fast', 'portrait_gateway', 'a'.repeat(129)])(
+      '%s stops the synth, naming the key',
+      (stackName) => {
+        // Act
+        const read = () => nameFrom({ stackName });
+
+        // Assess
+        expect(read).toThrow(StackConfigError);
+        expect(read).toThrow('context "stackName" must start with a letter');
+      },
+    );
   });
 });

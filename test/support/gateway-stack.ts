@@ -28,6 +28,10 @@ export interface SynthOptions {
   bundle?: boolean;
   outdir?: string;
   bundleAwsSdk?: boolean;
+  /** Default `PortraitGateway`, the name `cdk deploy` gives it. */
+  stackName?: string;
+  /** The region the stack deploys to; default none (an environment-agnostic template). */
+  region?: string;
 }
 
 /** The stack as `cdk synth` builds it, synthesized in-process, and its template. */
@@ -43,8 +47,9 @@ export function synthGatewayStack(options: SynthOptions = {}): {
     },
     ...(options.outdir && { outdir: options.outdir }),
   });
-  const stack = new PortraitGatewayStack(app, 'PortraitGateway', {
+  const stack = new PortraitGatewayStack(app, options.stackName ?? 'PortraitGateway', {
     ...(options.bundleAwsSdk !== undefined && { bundleAwsSdk: options.bundleAwsSdk }),
+    ...(options.region !== undefined && { env: { region: options.region } }),
   });
   return { stack, template: Template.fromStack(stack) };
 }

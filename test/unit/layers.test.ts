@@ -16,6 +16,7 @@ const LAYERS: ReadonlyArray<{ name: string; units: readonly string[]; siblings?:
       'shared/failure.ts',
       'shared/json-object.ts',
       'shared/config.ts',
+      'shared/metric-catalog.ts',
       'shared/invocation-deadline.ts',
       'shared/async',
     ],
