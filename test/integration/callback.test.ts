@@ -8,6 +8,7 @@ import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
 import { MAX_CALLBACK_BODY_BYTES } from '../../shared/callback/callback-commands.ts';
 import { CallbackReceiver } from '../../shared/callback/callback-receiver.ts';
 import { parseConfig } from '../../shared/config.ts';
+import { DependencyError } from '../../shared/errors.ts';
 import { createCallbackGateway } from '../../shared/gateway.ts';
 import { createCallbackHttpHandler } from '../../shared/http/callback-http-handler.ts';
 import { staticCredentials } from '../../shared/secrets/static-credentials.ts';
@@ -673,6 +674,39 @@ describe('POST /tencent-im/callback with other commands', () => {
       expect(await tableItems()).toEqual(before);
       expect(output.metric('CallbackIgnored')).toBe(1);
     });
+  });
+});
+
+describe('POST /tencent-im/callback when the secret cannot be read', () => {
+  it("answers 503 in Tencent's shape with Retry-After, and counts the refusal", async () => {
+    // Prepare
+    const unreadable = async () => {
+      throw new DependencyError('secret', 'Secrets Manager did not answer');
+    };
+    const logger = createLogger();
+    const metrics = createMetrics();
+    const handler = createCallbackHttpHandler({
+      receiver: new CallbackReceiver({
+        credentials: { get: unreadable, refresh: unreadable },
+        cache: { applyChanges: async () => 0 },
+        logger,
+        metrics,
+      }),
+      logger,
+      metrics,
+    });
+
+    // Act
+    const result = await handler(
+      webhookEvent(nickChange('alice', 'Alice', Date.now()), webhookQuery('Profile.CallbackPortraitSet')),
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['Retry-After']).toBe('1');
+    expect(JSON.parse(result.body)).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 70500 });
+    expect(output.metric('CallbackRejected')).toBe(1);
   });
 });
 
