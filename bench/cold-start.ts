@@ -58,20 +58,27 @@ const importedSdkPackages = (source: string): string[] =>
     ...new Set([...source.matchAll(/from\s*["'](@aws-sdk\/[a-z0-9-]+)["']/g)].map((m) => m[1] as string)),
   ].sort();
 
-/** The SDK packages esbuild pulls into the function when it bundles them (the SDK-bundled variant). */
+/**
+ * The SDK packages esbuild puts into the function when it bundles them (the SDK-bundled variant):
+ * those with code in the output, not every one it read (a client imported but unused is dropped).
+ */
 async function bundledSdkPackages(): Promise<string[]> {
   const { metafile } = await build({
     entryPoints: [join(REPO_ROOT, 'functions', 'http.ts')],
     bundle: true,
     platform: 'node',
     format: 'esm',
+    target: 'node24',
+    mainFields: ['module', 'main'],
+    minify: true,
     write: false,
     metafile: true,
     logLevel: 'silent',
   });
-  const names = Object.keys(metafile.inputs).flatMap((input) => {
+  const inputs = Object.values(metafile.outputs).flatMap((output) => Object.entries(output.inputs));
+  const names = inputs.flatMap(([input, { bytesInOutput }]) => {
     const match = /node_modules\/(@aws-sdk\/(?:client|lib)-[a-z0-9-]+)\//.exec(input);
-    return match?.[1] === undefined ? [] : [match[1]];
+    return match?.[1] === undefined || bytesInOutput === 0 ? [] : [match[1]];
   });
   return [...new Set(names)].sort();
 }

@@ -13,6 +13,7 @@
  *   6. Cold start: the `cdk synth` HTTP bundle against a bundle of only its AWS SDK clients.
  *   7. Costs: DynamoDB units, Lambda time, upstream calls and SQS requests per request at 0, 50 and
  *      90 % cache hits, and what a million profile reads cost at list prices (docs/costs.md).
+ *   8. Webhook flood: one signed profile change of up to 180,000 tags to a fresh local gateway.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -45,6 +46,7 @@ import {
   WARM_ACCOUNTS,
   type WarmCacheResult,
 } from './warm-cache.ts';
+import { type FloodCase, runWebhookFlood } from './webhook-flood.ts';
 import { agent, directClient, viaGateway } from './workload.ts';
 
 const GATEWAYS = 3;
@@ -146,6 +148,17 @@ function coldStartTable(c: ColdStartResult): string {
   ].join('\n');
 }
 
+function floodTable(cases: readonly FloodCase[]): string {
+  return [
+    '| webhook flood (one signed profile change, fresh `npm start`) | body | answer | acknowledged after | slowest concurrent read | peak memory |',
+    '|---|---|---|---|---|---|',
+    ...cases.map(
+      (c) =>
+        `| ${c.tags.toLocaleString('en')} custom tags | ${kib(c.bodyBytes)} | ${c.status ?? 'none in 30 s'} | ${ms(c.ackMs, 0)} | ${ms(c.slowestReadMs, 0)} | ${fixed(c.peakRssMiB, 0)} MiB |`,
+    ),
+  ].join('\n');
+}
+
 /** The load runs: ceiling and comparison, then warm cache; every process stopped afterwards. */
 async function runLoad(): Promise<{ scenarios: ScenarioResult[]; warm: WarmCacheResult }> {
   const started: GatewayProcess[] = [];
@@ -210,6 +223,8 @@ console.error('bench: cold start (cdk synth, then fresh processes)');
 const cold = await runColdStart();
 console.error('bench: costs per request and per million profile reads');
 const costs = await runCosts();
+console.error('bench: webhook flood (a fresh gateway per case)');
+const flood = await runWebhookFlood();
 
 const report = [
   '# Benchmarks',
@@ -235,6 +250,8 @@ const report = [
   operationsTable(costs),
   '',
   perMillionTable(costs),
+  '',
+  floodTable(flood),
   '',
 ].join('\n');
 writeFileSync(RESULTS, report);

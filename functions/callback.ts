@@ -1,8 +1,11 @@
 import { CallbackReceiver } from '../shared/callback/callback-receiver.ts';
-import { defaultGateway } from '../shared/gateway.ts';
+import { defaultCallbackGateway } from '../shared/gateway.ts';
 import { createCallbackHttpHandler } from '../shared/http/callback-http-handler.ts';
+import { mapStackTracesLazily } from '../shared/stack-traces.ts';
 
-const { credentials, cache, logger, metrics } = defaultGateway();
+mapStackTracesLazily(import.meta.url);
+
+const { credentials, cache, logger, metrics } = defaultCallbackGateway();
 
 /** Lambda entry of `POST /tencent-im/callback`: Tencent's webhooks, verified by its callback token. */
 export const handler = createCallbackHttpHandler({

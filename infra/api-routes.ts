@@ -28,3 +28,11 @@ export const API_ROUTES = [
   { method: 'POST', path: API_PATHS.portraitGet, entry: 'functions/http.ts', fn: 'http' },
   { method: 'POST', path: API_PATHS.callback, entry: 'functions/callback.ts', fn: 'callback' },
 ] as const;
+
+/**
+ * The media types API Gateway treats as binary: all of them. A reply the HTTP function compressed
+ * (docs/api.md, "Large replies") is base64 in the Lambda response, and API Gateway decodes it only
+ * when the request's first `Accept` type is listed here; a caller may accept anything. The price:
+ * every request body reaches the functions base64-encoded (`isBase64Encoded`), locally as deployed.
+ */
+export const BINARY_MEDIA_TYPES: readonly string[] = ['*/*'];

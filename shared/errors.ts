@@ -126,15 +126,20 @@ export class NoSlotError extends GatewayError {
 
 export type Dependency = 'secret' | 'table' | 'queue';
 
-/** One of the gateway's own dependencies (secret, table, queue) failed: HTTP 503, SQS retry. */
+/**
+ * One of the gateway's own dependencies (secret, table, queue) failed: HTTP 503, SQS retry.
+ * `retryAfterMs` is when the dependency's own adapter expects it back (the limiter says so), if known.
+ */
 export class DependencyError extends GatewayError {
   override readonly name = 'DependencyError';
   readonly disposition: Disposition = 'retry';
   readonly code = 70500;
   readonly dependency: Dependency;
-  constructor(dependency: Dependency, message: string, options?: ErrorOptions) {
+  readonly retryAfterMs: number | undefined;
+  constructor(dependency: Dependency, message: string, options?: ErrorOptions & { retryAfterMs?: number }) {
     super(message, options);
     this.dependency = dependency;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 

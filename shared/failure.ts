@@ -4,6 +4,7 @@ import {
   GatewayError,
   InvocationTimeoutError,
   NoSlotError,
+  ResultTooLargeError,
   TENCENT_LOCKOUT_MS,
   TencentApiError,
   TencentProtocolError,
@@ -20,7 +21,7 @@ import type { TencentEnvelope } from './tencent/portrait-types.ts';
 export type FailureKind =
   /** The request is wrong: retrying it as it is can never succeed. */
   | 'bad-request'
-  /** The body is larger than the gateway reads. */
+  /** The body is larger than the gateway reads, or the result larger than what carries it. */
   | 'too-large'
   /** No call slot under the ceiling, or Tencent's own frequency limit. */
   | 'rate-limited'
@@ -43,7 +44,11 @@ export interface Failure {
   retryAfterMs?: number;
 }
 
-/** When Tencent's own ceiling was hit but no one said when it frees up. */
+/**
+ * When to come back after a refusal nobody can time: Tencent's own ceiling hit without a hint, a
+ * dependency failing or the invocation running out of time. One second: a ceiling is per second,
+ * and a table or secret blip rarely lasts longer; a caller that retries sooner only adds load.
+ */
 const DEFAULT_RETRY_AFTER_MS = 1_000;
 
 /** Tencent's code for an error nobody foresaw: "internal error". */
@@ -75,7 +80,9 @@ export function failureOf(error: unknown): Failure {
   switch (error.disposition) {
     case 'fatal-request':
       return failure(
-        error instanceof BodyTooLargeError ? 'too-large' : 'bad-request',
+        error instanceof BodyTooLargeError || error instanceof ResultTooLargeError
+          ? 'too-large'
+          : 'bad-request',
         error.code,
         error.message,
       );
@@ -93,10 +100,11 @@ export function failureOf(error: unknown): Failure {
       'unavailable',
       error.code,
       `the gateway's ${error.dependency} is unavailable; retry later`,
+      error.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS,
     );
   }
   if (error instanceof InvocationTimeoutError) {
-    return failure('timed-out', error.code, `${error.message}; retry later`);
+    return failure('timed-out', error.code, `${error.message}; retry later`, DEFAULT_RETRY_AFTER_MS);
   }
   if (error instanceof TencentTransportError) {
     return failure(

@@ -33,23 +33,32 @@ export interface GatewayOverrides {
 }
 
 /**
- * The object graph of one process, built once (docs/architecture.md, "Layers"): handlers only
- * decode, call and encode.
+ * What the webhook function needs: the credentials (for the callback token), the profile cache,
+ * logs and metrics. Each function builds only its own graph, once per process (docs/architecture.md,
+ * "Layers"), so its bundle holds only what it uses: handlers only decode, call and encode.
  */
-export interface Gateway {
+export interface CallbackGateway {
   readonly config: GatewayConfig;
-  readonly service: PortraitService;
-  readonly cache: DynamoProfileCache;
-  readonly limiter: DynamoRateLimiter;
   readonly credentials: CredentialsProvider;
-  readonly signer: UserSigSigner;
+  readonly cache: DynamoProfileCache;
   readonly dynamodb: DynamoDbClients;
-  /** The results queue of the SQS consumer; absent when `RESULTS_QUEUE_URL` is not set. */
-  readonly results: ResultsPublisher | undefined;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** Closes the AWS clients' sockets (local server shutdown, tests). */
   close(): void;
+}
+
+/** The HTTP function's graph: the webhook's parts, and the service with its limiter and Tencent client. */
+export interface Gateway extends CallbackGateway {
+  readonly service: PortraitService;
+  readonly limiter: DynamoRateLimiter;
+  readonly signer: UserSigSigner;
+}
+
+/** The queue consumer's graph: the HTTP function's, and the results queue. */
+export interface QueueGateway extends Gateway {
+  /** The results queue; absent when `RESULTS_QUEUE_URL` is not set. */
+  readonly results: ResultsPublisher | undefined;
 }
 
 function credentialsProvider(
@@ -99,18 +108,16 @@ function origins(config: GatewayConfig): string[] {
 }
 
 /**
- * Builds the gateway from a parsed configuration: DynamoDB clients, profile cache, rate limiter,
- * credentials (static or Secrets Manager), UserSig signer, Tencent client, PortraitService, the
- * results queue publisher, and the Powertools logger and metrics (service `config.serviceName`,
- * namespace `PortraitGateway`). Throws {@link ConfigError} when no credentials or no Tencent data
- * center are configured. Failures the cache and limiter swallow are logged and counted.
+ * The webhook function's graph, which every other function's starts with: telemetry, credentials,
+ * DynamoDB clients and the profile cache. Throws {@link ConfigError} when no credentials are configured.
  */
-export function createGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Gateway {
+export function createCallbackGateway(
+  config: GatewayConfig,
+  overrides: GatewayOverrides = {},
+): CallbackGateway {
   const logger = overrides.logger ?? createLogger(config.serviceName);
   const metrics = overrides.metrics ?? createMetrics(config.serviceName);
   const { provider: credentials, close: closeCredentials } = credentialsProvider(config, overrides);
-  const signer = new UserSigSigner(credentials);
-  const client = new TencentClient({ signer, origins: origins(config) });
   const dynamodb = createDynamoDbClients({ ...overrides.aws, endpoint: config.dynamodbEndpoint });
   const cache = new DynamoProfileCache({
     client: dynamodb.documentClient,
@@ -122,6 +129,32 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
       metrics.addMetric(METRIC.CacheErrors, MetricUnit.Count, 1);
     },
   });
+  return {
+    config,
+    credentials,
+    cache,
+    dynamodb,
+    logger,
+    metrics,
+    close: () => {
+      closeCredentials();
+      dynamodb.client.destroy();
+    },
+  };
+}
+
+/**
+ * Builds the HTTP function's graph from a parsed configuration: DynamoDB clients, profile cache,
+ * rate limiter, credentials (static or Secrets Manager), UserSig signer, Tencent client,
+ * PortraitService, and the Powertools logger and metrics (service `config.serviceName`, namespace
+ * `PortraitGateway`). Throws {@link ConfigError} when no credentials or no Tencent data center are
+ * configured. Failures the cache and limiter swallow are logged and counted.
+ */
+export function createGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Gateway {
+  const parts = createCallbackGateway(config, overrides);
+  const { credentials, cache, dynamodb, logger, metrics } = parts;
+  const signer = new UserSigSigner(credentials);
+  const client = new TencentClient({ signer, origins: origins(config) });
   const limiter = new DynamoRateLimiter({
     client: dynamodb.documentClient,
     tableName: config.tableName,
@@ -131,30 +164,29 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
       metrics.addMetric(METRIC.LimiterErrors, MetricUnit.Count, 1);
     },
   });
-  const sqs =
-    config.resultsQueueUrl === undefined
-      ? undefined
-      : new SQSClient(
-          awsClientOptions({
-            ...overrides.aws,
-            endpoint: overrides.sqsEndpoint ?? loopbackOrigin(config.resultsQueueUrl),
-          }),
-        );
+  return { ...parts, service: new PortraitService({ client, cache, limiter }), limiter, signer };
+}
+
+/**
+ * The queue consumer's graph: {@link createGateway}'s, and the results queue publisher when
+ * `RESULTS_QUEUE_URL` is set (its SQS client goes to the queue URL's host unless an endpoint is given;
+ * a queue on this machine needs no AWS account).
+ */
+export function createQueueGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): QueueGateway {
+  const gateway = createGateway(config, overrides);
+  if (config.resultsQueueUrl === undefined) return { ...gateway, results: undefined };
+  const sqs = new SQSClient(
+    awsClientOptions({
+      ...overrides.aws,
+      endpoint: overrides.sqsEndpoint ?? loopbackOrigin(config.resultsQueueUrl),
+    }),
+  );
   return {
-    config,
-    service: new PortraitService({ client, cache, limiter }),
-    cache,
-    limiter,
-    credentials,
-    signer,
-    dynamodb,
-    results: sqs && config.resultsQueueUrl ? new ResultsPublisher(sqs, config.resultsQueueUrl) : undefined,
-    logger,
-    metrics,
+    ...gateway,
+    results: new ResultsPublisher(sqs, config.resultsQueueUrl),
     close: () => {
-      closeCredentials();
-      sqs?.destroy();
-      dynamodb.client.destroy();
+      gateway.close();
+      sqs.destroy();
     },
   };
 }
@@ -163,10 +195,29 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
 const loopbackOrigin = (url: string): string | undefined =>
   isLoopbackEndpoint(url) ? new URL(url).origin : undefined;
 
-let defaultInstance: Gateway | undefined;
+/** Each function's gateway, built from `process.env` on first use: at its handler module's load, the cold start. */
+const defaults = new Map<(config: GatewayConfig) => CallbackGateway, CallbackGateway>();
 
-/** The process's gateway from `process.env`, built on first use (at a handler module's load: the cold start). */
+function builtOnce<T extends CallbackGateway>(create: (config: GatewayConfig) => T): T {
+  let gateway = defaults.get(create);
+  if (gateway === undefined) {
+    gateway = create(parseConfig(process.env));
+    defaults.set(create, gateway);
+  }
+  return gateway as T;
+}
+
+/** The HTTP function's gateway. */
 export function defaultGateway(): Gateway {
-  defaultInstance ??= createGateway(parseConfig(process.env));
-  return defaultInstance;
+  return builtOnce(createGateway);
+}
+
+/** The queue consumer's gateway. */
+export function defaultQueueGateway(): QueueGateway {
+  return builtOnce(createQueueGateway);
+}
+
+/** The webhook function's gateway. */
+export function defaultCallbackGateway(): CallbackGateway {
+  return builtOnce(createCallbackGateway);
 }

@@ -37,6 +37,7 @@ const CATALOG = {
   CallbackCacheUpdateFailed: [],
   ProfileChangesApplied: [],
   ProfileChangesDropped: [],
+  ProfileChangesIgnored: [],
   RequestOverLimit: [],
   ColdStart: [METRIC_DIMENSIONS.functionName],
 } as const satisfies Record<string, readonly string[]>;

@@ -7,7 +7,7 @@ import type { ServeStats } from './portrait/portrait-result.ts';
 /** Keys whose values never reach a log line, whatever object carries them. */
 const SECRET_KEYS = /^(secretkey|usersig|callbacktoken|sign|authorization|x-amz-security-token)$/i;
 
-/** A UserSig in a URL's query (`usersig=…`), as an undici or SDK error may quote the URL. */
+/** A UserSig in a URL's query (`usersig=…`), as an HTTP or SDK error may quote the URL. */
 const USERSIG_IN_TEXT = /(usersig=)[^&\s"']+/gi;
 
 const REDACTED = '[redacted]';

@@ -17,12 +17,26 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { API_PATHS } from '../api-routes.ts';
+import { API_PATHS, BINARY_MEDIA_TYPES } from '../api-routes.ts';
 
 export const STAGE_NAME = 'prod';
 
 /** Seconds a throttled caller is told to wait before retrying. */
 export const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * API Gateway's own 403s on the IAM-authorized route, each with the code Tencent gives the same
+ * failure of a UserSig, SigV4 being the gateway's stand-in for it: none (70002), expired (70001),
+ * failing its check (70005); a valid signature of a principal without `execute-api:Invoke` gets
+ * Tencent's "no permission for this call" (60010). API Gateway also answers a path it does not
+ * serve with MISSING_AUTHENTICATION_TOKEN.
+ */
+export const AUTHENTICATION_FAILURES = [
+  { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, code: 70002 },
+  { type: ResponseType.EXPIRED_TOKEN, code: 70001 },
+  { type: ResponseType.INVALID_SIGNATURE, code: 70005 },
+  { type: ResponseType.ACCESS_DENIED, code: 60010 },
+] as const;
 
 export interface GatewayApiProps {
   /** The REST API's name: AWS/ApiGateway metrics are keyed by it (`ApiName`), so one per stack. */
@@ -61,6 +75,7 @@ export class GatewayApi extends Construct {
       restApiName: props.name,
       description: "Portrait gateway: Tencent Chat's portrait_get behind IAM, a cache and the rate ceiling",
       endpointTypes: [EndpointType.REGIONAL],
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
       // API Gateway writes access logs only once the account has a CloudWatch role; this is the
       // region-wide setting, kept when the stack goes so other APIs keep logging.
       cloudWatchRole: true,
@@ -182,7 +197,7 @@ export class GatewayApi extends Construct {
    */
   private addTencentShapedResponses(): void {
     const retryLater = { 'Retry-After': `'${RETRY_AFTER_SECONDS}'` };
-    const responses = [
+    const responses: Array<{ type: ResponseType; statusCode?: string; code: number; info: string }> = [
       { type: ResponseType.THROTTLED, statusCode: '429', code: 60007, info: '$context.error.messageString' },
       {
         type: ResponseType.INTEGRATION_FAILURE,
@@ -190,6 +205,12 @@ export class GatewayApi extends Construct {
         code: 60007,
         info: JSON.stringify('the gateway is at its concurrency limit; retry later'),
       },
+      // SigV4 refusals, with the code of Tencent's own refusal of a UserSig (docs/api.md, "Statuses").
+      ...AUTHENTICATION_FAILURES.map(({ type, code }) => ({
+        type,
+        code,
+        info: '$context.error.messageString',
+      })),
       { type: ResponseType.BAD_REQUEST_BODY, code: 40001, info: '$context.error.messageString' },
       { type: ResponseType.BAD_REQUEST_PARAMETERS, code: 40001, info: '$context.error.messageString' },
       { type: ResponseType.DEFAULT_4XX, code: 40001, info: '$context.error.messageString' },

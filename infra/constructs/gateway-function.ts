@@ -63,7 +63,9 @@ export class GatewayFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel.INFO,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      // No --enable-source-maps: it parses the bundle's map at every cold start; each entry maps
+      // its stack traces itself, when one is formatted (shared/stack-traces.ts).
+      environment: props.environment,
       bundling: {
         format: OutputFormat.ESM,
         target: 'node24',

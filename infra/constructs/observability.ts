@@ -207,6 +207,7 @@ export class Observability extends Construct {
         gateway.metric('CallbackIgnored', { label: 'callbacks ignored' }),
         gateway.metric('ProfileChangesApplied', { label: 'profile changes applied from webhooks' }),
         gateway.metric('ProfileChangesDropped', { label: 'webhook values dropped (wrong type)' }),
+        gateway.metric('ProfileChangesIgnored', { label: 'webhook custom tags past the app limit' }),
         gateway.metric('LimiterErrors', { label: 'limiter table failures' }),
         gateway.metric('CacheErrors', { label: 'cache table failures' }),
         gateway.metric('CallbackCacheUpdateFailed', { label: 'webhook cache updates failed' }),

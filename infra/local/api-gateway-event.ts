@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { BINARY_MEDIA_TYPES } from '../api-routes.ts';
 
 /** What API Gateway knows about a request besides its bytes. */
 export interface EventSource {
@@ -58,7 +59,7 @@ export interface PlainRequest {
   headers: Iterable<[string, string]>;
   /** `null` for no body. */
   body: string | null;
-  /** Default `false`: the deployed API has no binary media types. */
+  /** Whether `body` is base64; default `false`. */
   isBase64Encoded?: boolean;
   /** Default `127.0.0.1`. */
   sourceIp?: string;
@@ -129,8 +130,23 @@ export function buildApiGatewayEvent(request: PlainRequest, source: EventSource)
 }
 
 /**
- * The event for a live request to the local server. The body is passed as UTF-8 text with
- * `isBase64Encoded: false`, as the deployed API does without binary media types; an empty body is
+ * Whether API Gateway treats a request body of `contentType` as binary: it matches one of `types`
+ * exactly, by `type/*` or by `*` + `/*`. A request without a Content-Type counts as
+ * `application/json`, API Gateway's default.
+ */
+export function isBinaryMediaType(contentType: string | undefined, types: readonly string[]): boolean {
+  const [type = '', subtype = ''] =
+    (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase().split('/') ?? [];
+  return types.some((binary) => {
+    const [bType, bSubtype] = binary.toLowerCase().split('/');
+    return (bType === '*' || bType === type) && (bSubtype === '*' || bSubtype === subtype);
+  });
+}
+
+/**
+ * The event for a live request to the local server. A body whose Content-Type is one of the API's
+ * binary media types (infra/api-routes.ts: all of them) is passed base64-encoded with
+ * `isBase64Encoded: true`, as the deployed API passes it; any other as UTF-8 text. An empty body is
  * `null`.
  */
 export function toApiGatewayEvent(
@@ -138,12 +154,14 @@ export function toApiGatewayEvent(
   body: Buffer,
   source: EventSource,
 ): APIGatewayProxyEvent {
+  const binary = isBinaryMediaType(request.headers['content-type'], BINARY_MEDIA_TYPES);
   return buildApiGatewayEvent(
     {
       method: request.method ?? 'GET',
       url: request.url ?? '/',
       headers: rawHeaderPairs(request.rawHeaders),
-      body: body.length === 0 ? null : body.toString('utf8'),
+      body: body.length === 0 ? null : body.toString(binary ? 'base64' : 'utf8'),
+      isBase64Encoded: binary && body.length > 0,
       sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
       httpVersion: request.httpVersion,
     },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { LAMBDA_RESPONSE_MAX_BYTES, responseBytes } from '../../shared/http/lambda-reply.ts';
 import type { TencentEnvelope } from '../../shared/tencent/portrait-types.ts';
 import type { AnsweredRequest } from './access-line.ts';
 import { fromProxyResult, type HttpReply, toApiGatewayEvent } from './api-gateway-event.ts';
@@ -48,6 +49,11 @@ class MalformedProxyResultError extends Error {
   override readonly name = 'MalformedProxyResultError';
 }
 
+/** What Lambda's runtime reports for a response over its limit: the invocation fails. */
+class ResponseSizeTooLargeError extends Error {
+  override readonly name = 'Function.ResponseSizeTooLarge';
+}
+
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -91,6 +97,10 @@ function tencentNotFound(method: string, path: string, routes: readonly Route[])
   return json(404, envelope);
 }
 
+/**
+ * The handler's result as Lambda and API Gateway take it: a response over Lambda's limit (its JSON,
+ * as the runtime sends it) fails the invocation, as does anything that is not a proxy result.
+ */
 function checkedResult(result: unknown): APIGatewayProxyResult {
   const candidate = result as Partial<APIGatewayProxyResult> | null;
   if (
@@ -101,14 +111,21 @@ function checkedResult(result: unknown): APIGatewayProxyResult {
   ) {
     throw new MalformedProxyResultError('the handler returned no {statusCode, body} proxy result');
   }
+  const bytes = responseBytes(candidate as APIGatewayProxyResult);
+  if (bytes > LAMBDA_RESPONSE_MAX_BYTES) {
+    throw new ResponseSizeTooLargeError(
+      `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (${LAMBDA_RESPONSE_MAX_BYTES} bytes).`,
+    );
+  }
   return candidate as APIGatewayProxyResult;
 }
 
 /**
  * The deployed API on loopback: each request on a known route becomes a REST proxy event for that
  * route's handler, with a Lambda-like context whose clock runs from the function's timeout. What API
- * Gateway itself would answer (handler threw, timed out or returned garbage: 502; body over 10 MB:
- * 413) is answered in API Gateway's shape; an unknown path gets a Tencent-shaped 404.
+ * Gateway itself would answer (handler threw, timed out, returned garbage or a response over
+ * Lambda's 6 MB: 502; body over 10 MB: 413) is answered in API Gateway's shape; an unknown path
+ * gets a Tencent-shaped 404.
  *
  * Unlike Lambda, concurrent requests run in one module instance, so they share its warm state.
  */

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { parseConfig } from '../../shared/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
-import { createGateway } from '../../shared/gateway.ts';
+import { createQueueGateway } from '../../shared/gateway.ts';
 import { createPortraitQueueHandler } from '../../shared/queue/portrait-queue-handler.ts';
 import { closeSharedPools } from '../../shared/upstream/tencent-client.ts';
 import { FUNCTION_TIMEOUT_SECONDS } from '../api-routes.ts';
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   Object.assign(process.env, telemetryEnvironment({ verbose }, process.env));
   const services = await startEmbeddedServices(parseConfig(process.env));
   const sqs = await LoopbackSqs.start();
-  const gateway = createGateway(parseConfig({ ...process.env, RESULTS_QUEUE_URL: sqs.queueUrl() }));
+  const gateway = createQueueGateway(parseConfig({ ...process.env, RESULTS_QUEUE_URL: sqs.queueUrl() }));
   try {
     if (services.demo)
       console.log(`${PREFIX} DEMO MODE: the demo app's profiles, no real Tencent app is called`);

@@ -61,7 +61,7 @@ export interface ProfileCacheOptions {
   maxClockSkewSeconds?: number;
   /** Told about every DynamoDB failure that `read`/`write` swallowed. Default: ignore. */
   onError?: (operation: CacheOperation, error: unknown) => void;
-  /** `UpdateItem` calls in flight per `write`. Default 25 (the SDK pools 50 sockets). */
+  /** `UpdateItem` calls in flight per `write` or `applyChanges`. Default 25 (the SDK pools 50 sockets). */
   writeConcurrency?: number;
   /** Retries of a BatchGetItem's `UnprocessedKeys`, with doubling backoff. Default 4 (≤ ~0.4 s). */
   unprocessedRetries?: number;
@@ -198,8 +198,11 @@ export class DynamoProfileCache implements ProfileCache {
    * type): each is removed where its cached value is older than the event, so the stale value is
    * not served and the next read fetches the tag anew.
    *
-   * Resolves to the number of tags applied or forgotten. Unlike `read`/`write` it throws on a
-   * DynamoDB failure: its caller answers the webhook and reports the failure.
+   * At most `writeConcurrency` writes are in flight, and once `signal` aborts no further one
+   * starts; it is only looked at between writes, so a change of many tags adds no listener per
+   * write to the caller's signal. Resolves to the number of tags applied or forgotten. Unlike
+   * `read`/`write` it throws on a DynamoDB failure (or once `signal` aborted): its caller answers
+   * the webhook and reports the failure.
    */
   async applyChanges(
     sdkAppId: number,
@@ -212,15 +215,23 @@ export class DynamoProfileCache implements ProfileCache {
     const latest = new Map(changes.map((change) => [change.Tag, change.Value]));
     const key = profileKey(sdkAppId, account);
     const expiresAt = this.#expiresAt(eventTimeMs);
-    const applied = await Promise.all([
-      ...[...latest].map(([tag, value]) =>
-        this.#applyChange(key, tag, { v: value, at: eventTimeMs }, expiresAt, signal),
+    const writes: Array<() => Promise<boolean>> = [
+      ...[...latest].map(
+        ([tag, value]) =>
+          () =>
+            this.#applyChange(key, tag, { v: value, at: eventTimeMs }, expiresAt),
       ),
       ...forget
         .filter((tag) => !latest.has(tag))
-        .map((tag) => this.#forgetOlder(key, tag, eventTimeMs, signal)),
-    ]);
-    return applied.filter(Boolean).length;
+        .map((tag) => () => this.#forgetOlder(key, tag, eventTimeMs)),
+    ];
+    let applied = 0;
+    const failure = await untilFirstFailure(writes, this.#writeConcurrency, async (write) => {
+      signal?.throwIfAborted();
+      if (await write()) applied += 1;
+    });
+    if (failure) throw failure.error;
+    return applied;
   }
 
   /** One slice of keys, with `UnprocessedKeys` retried; a DynamoDB failure reads as no items. */
@@ -312,62 +323,45 @@ export class DynamoProfileCache implements ProfileCache {
     });
   }
 
-  #applyChange(
-    key: string,
-    tag: string,
-    cached: CachedTag,
-    expiresAt: number,
-    signal: AbortSignal | undefined,
-  ): Promise<boolean> {
+  #applyChange(key: string, tag: string, cached: CachedTag, expiresAt: number): Promise<boolean> {
     const stamp = this.#stampPlaceholders();
-    return this.#updateIf(
-      {
-        TableName: this.#tableName,
-        Key: { [PARTITION_KEY]: key },
-        UpdateExpression: 'SET #t = :t, #exp = :exp',
-        ConditionExpression: allOf(
-          itemExists('#pk'),
-          absentOrOlder('#t', ':event'),
-          absentOrNotNewer('#nf', ':event'),
-        ),
-        ExpressionAttributeNames: {
-          ...stamp.names,
-          '#pk': PARTITION_KEY,
-          '#t': tagAttribute(tag),
-          '#nf': NOT_FOUND,
-          '#exp': TTL_ATTRIBUTE,
-        },
-        ExpressionAttributeValues: { ...stamp.values, ':t': cached, ':exp': expiresAt, ':event': cached.at },
+    return this.#updateIf({
+      TableName: this.#tableName,
+      Key: { [PARTITION_KEY]: key },
+      UpdateExpression: 'SET #t = :t, #exp = :exp',
+      ConditionExpression: allOf(
+        itemExists('#pk'),
+        absentOrOlder('#t', ':event'),
+        absentOrNotNewer('#nf', ':event'),
+      ),
+      ExpressionAttributeNames: {
+        ...stamp.names,
+        '#pk': PARTITION_KEY,
+        '#t': tagAttribute(tag),
+        '#nf': NOT_FOUND,
+        '#exp': TTL_ATTRIBUTE,
       },
-      signal,
-    );
+      ExpressionAttributeValues: { ...stamp.values, ':t': cached, ':exp': expiresAt, ':event': cached.at },
+    });
   }
 
   /** Removes a cached tag stamped before `eventTimeMs`; false when there was none. */
-  #forgetOlder(
-    key: string,
-    tag: string,
-    eventTimeMs: number,
-    signal: AbortSignal | undefined,
-  ): Promise<boolean> {
+  #forgetOlder(key: string, tag: string, eventTimeMs: number): Promise<boolean> {
     const stamp = this.#stampPlaceholders();
-    return this.#updateIf(
-      {
-        TableName: this.#tableName,
-        Key: { [PARTITION_KEY]: key },
-        UpdateExpression: 'REMOVE #t',
-        ConditionExpression: allOf(itemExists('#pk'), presentAndOlder('#t', ':event')),
-        ExpressionAttributeNames: { ...stamp.names, '#pk': PARTITION_KEY, '#t': tagAttribute(tag) },
-        ExpressionAttributeValues: { ...stamp.values, ':event': eventTimeMs },
-      },
-      signal,
-    );
+    return this.#updateIf({
+      TableName: this.#tableName,
+      Key: { [PARTITION_KEY]: key },
+      UpdateExpression: 'REMOVE #t',
+      ConditionExpression: allOf(itemExists('#pk'), presentAndOlder('#t', ':event')),
+      ExpressionAttributeNames: { ...stamp.names, '#pk': PARTITION_KEY, '#t': tagAttribute(tag) },
+      ExpressionAttributeValues: { ...stamp.values, ':event': eventTimeMs },
+    });
   }
 
   /** A conditional `UpdateItem`: false when its condition did not hold; other failures throw. */
-  async #updateIf(input: UpdateCommandInput, signal?: AbortSignal): Promise<boolean> {
+  async #updateIf(input: UpdateCommandInput): Promise<boolean> {
     try {
-      await this.#client.send(new UpdateCommand(input), { abortSignal: signal });
+      await this.#client.send(new UpdateCommand(input));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;

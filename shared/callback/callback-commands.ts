@@ -1,11 +1,19 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonObject } from '../json-object.ts';
 import { MAX_USER_ID_BYTES } from '../tencent/limits.ts';
 import type { ProfileItem, ProfileValue } from '../tencent/portrait-types.ts';
-import { isKnownTagShape, tagValueType } from '../tencent/profile-tags.ts';
+import { isKnownTagShape, isStandardTag, MAX_CUSTOM_TAGS, tagValueType } from '../tencent/profile-tags.ts';
 
 export const PORTRAIT_SET_COMMAND = 'Profile.CallbackPortraitSet';
 export const REQUEST_OVER_LIMIT_COMMAND = 'Alert.RequestOverLimit';
+
+/**
+ * The largest webhook body read: 64 KiB. A profile change carries at most the 12 standard tags and
+ * the app's 20 custom fields, each value at most 500 bytes: under 20 KiB with its envelope. A larger
+ * body is not parsed at all (docs/webhooks.md, "Limits"): parsing is what made a 448 KiB body
+ * hold the process for seconds and an 8 MB one take 3 GB.
+ */
+export const MAX_CALLBACK_BODY_BYTES = 64 * 1024;
 
 /** Any webhook body: only the command is needed to choose how to read the rest. */
 const envelopeSchema = z.object({ CallbackCommand: z.string() });
@@ -40,8 +48,16 @@ export type CallbackCommand =
   /** Not JSON, no command, or a known command whose fields are wrong; `problem` says what (no values). */
   | { kind: 'malformed'; command: string | undefined; problem: string };
 
-const problemOf = (error: z.ZodError): string =>
-  error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+/** Issues named in a problem: a forged body can have one per list entry, and the text goes to a log line. */
+const MAX_ISSUES_NAMED = 3;
+
+const problemOf = (error: z.ZodError): string => {
+  const named = error.issues
+    .slice(0, MAX_ISSUES_NAMED)
+    .map((issue) => `${issue.path.slice(0, 4).join('.') || 'body'}: ${issue.message}`);
+  const more = error.issues.length - named.length;
+  return [...named, ...(more > 0 ? [`and ${more} more`] : [])].join('; ');
+};
 
 /** Reads a webhook body (the raw text Tencent posted). Never throws. */
 export function parseCallbackBody(body: string): CallbackCommand {
@@ -82,6 +98,8 @@ export interface DroppedChange {
 export interface CacheableChanges {
   changes: ProfileItem[];
   dropped: DroppedChange[];
+  /** Distinct custom tags past the app's {@link MAX_CUSTOM_TAGS}: no app has them, so none is applied. */
+  ignored: number;
 }
 
 /**
@@ -107,14 +125,26 @@ export function valueProblem(tag: string, value: ProfileValue): string | undefin
  * Splits a change's items into those worth caching and those dropped. Only tags the gateway can
  * be asked for count (others could never be read back, and are left out silently); the last value
  * wins when Tencent lists a tag twice, in first-seen order; a value that does not fit its tag (see
- * {@link valueProblem}) drops its tag, since the body is not covered by Tencent's signature.
+ * {@link valueProblem}) drops its tag, since the body is not covered by Tencent's signature. At most
+ * {@link MAX_CUSTOM_TAGS} distinct custom tags are kept, the first seen: Tencent sends no more, so
+ * the rest can only be forged, and each would cost a write.
  */
 export function cacheableChanges(items: readonly ProfileItem[]): CacheableChanges {
   const latest = new Map<string, ProfileValue>();
+  let customTags = 0;
+  const ignored = new Set<string>();
   for (const item of items) {
-    if (isKnownTagShape(item.Tag)) latest.set(item.Tag, item.Value);
+    if (!isKnownTagShape(item.Tag)) continue;
+    if (!latest.has(item.Tag) && !isStandardTag(item.Tag)) {
+      if (customTags === MAX_CUSTOM_TAGS) {
+        ignored.add(item.Tag);
+        continue;
+      }
+      customTags += 1;
+    }
+    latest.set(item.Tag, item.Value);
   }
-  const result: CacheableChanges = { changes: [], dropped: [] };
+  const result: CacheableChanges = { changes: [], dropped: [], ignored: ignored.size };
   for (const [tag, value] of latest) {
     const problem = valueProblem(tag, value);
     if (problem === undefined) result.changes.push({ Tag: tag, Value: value });

@@ -8,22 +8,29 @@ import { type CallbackQuery, type CallbackRejection, verifyCallback } from '../t
 import type { ProfileItem, TencentEnvelope } from '../tencent/portrait-types.ts';
 import {
   cacheableChanges,
+  MAX_CALLBACK_BODY_BYTES,
   type PortraitSet,
   parseCallbackBody,
   type RequestOverLimit,
 } from './callback-commands.ts';
 import { type EventTimeBounds, type EventTimeProblem, eventTimeProblem } from './event-time.ts';
+import { LogThrottle } from './log-throttle.ts';
 
 export interface CallbackReply {
   statusCode: 200 | 401 | 403 | 503;
   /** Tencent's webhook reply; anything but `ActionStatus: OK` counts as a failed delivery on its side. */
   body: TencentEnvelope;
+  /** With a 503: when the failing dependency is likely back. */
+  retryAfterMs?: number;
 }
 
-/** One webhook call as Tencent sends it: the URL parameters and the raw body. */
+/** One webhook call as Tencent sends it: the URL parameters and the body. */
 export interface CallbackRequest {
   query: CallbackQuery;
-  body: string;
+  /** The body's size in bytes, known before it is decoded. */
+  bodyBytes: number;
+  /** The raw body as text, decoded on demand: a body over the limit never is. */
+  body: () => string;
 }
 
 /**
@@ -61,7 +68,7 @@ export interface CallbackReceiverDeps {
 export const DEFAULT_CALLBACK_BUDGET_MS = 800;
 
 /** Why a verified webhook changed nothing; the `reason` metadata of the `CallbackIgnored` metric. */
-export type IgnoredReason = 'malformed' | 'unused-command' | EventTimeProblem;
+export type IgnoredReason = 'too-large' | 'malformed' | 'unused-command' | EventTimeProblem;
 
 const OK: TencentEnvelope = { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 };
 
@@ -86,8 +93,17 @@ function refusal(statusCode: 401 | 403, code: number, info: string): CallbackRep
   return { statusCode, body: failEnvelope(code, info) };
 }
 
-/** Query values are the caller's: logged cut short so a hostile URL cannot flood the logs. */
-const clip = (value: string | undefined): string | undefined => value?.slice(0, 64);
+/** The most characters of one caller-controlled text in a log line or a metric dimension. */
+const MAX_LOGGED_CHARS = 64;
+
+/**
+ * Query values and body strings are the caller's: logged cut short, saying by how much, so a hostile
+ * request cannot flood the logs (a 1 MB `Command` once made a 2 MB log line).
+ */
+const clip = <T extends string | undefined>(value: T, max = MAX_LOGGED_CHARS): T =>
+  (value !== undefined && value.length > max
+    ? `${value.slice(0, max)}…(${value.length - max} more)`
+    : value) as T;
 
 /** Settles with `work`, or rejects with a {@link DependencyError} once `signal` aborts. */
 function within<T>(work: Promise<T>, signal: AbortSignal, dependency: Dependency): Promise<T> {
@@ -114,7 +130,7 @@ function within<T>(work: Promise<T>, signal: AbortSignal, dependency: Dependency
 }
 
 /**
- * Tencent's webhooks (docs/webhooks.md): verifies the token signature, then keeps the
+ * Tencent's webhooks (docs/tencent.md, "Webhooks"; docs/webhooks.md): verifies the token signature, then keeps the
  * cache coherent on `Profile.CallbackPortraitSet` and reports `Alert.RequestOverLimit`. Every
  * verified call is acknowledged with `ActionStatus: OK`, even when the cache could not be updated:
  * Tencent cannot do anything better with a failure, and the cached value still expires with its TTL.
@@ -132,6 +148,8 @@ function within<T>(work: Promise<T>, signal: AbortSignal, dependency: Dependency
  */
 export class CallbackReceiver {
   readonly #deps: Required<CallbackReceiverDeps>;
+  /** One `Alert.RequestOverLimit` line a minute per API: Tencent repeats the alert while near a ceiling. */
+  readonly #overLimitLines = new LogThrottle();
 
   constructor(deps: CallbackReceiverDeps) {
     this.#deps = { now: Date.now, budgetMs: DEFAULT_CALLBACK_BUDGET_MS, ...deps };
@@ -147,13 +165,22 @@ export class CallbackReceiver {
     } catch (error) {
       this.#countRejection('credentials-unavailable');
       logger.error('webhook refused: the credentials could not be read', { error });
-      return { statusCode: 503, body: failureOf(error).envelope };
+      const { envelope, retryAfterMs } = failureOf(error);
+      return { statusCode: 503, body: envelope, ...(retryAfterMs !== undefined && { retryAfterMs }) };
     }
     const nowMs = now();
     const verdict = verifyCallback(request.query, secret, { nowMs });
     if (!verdict.ok) return this.#reject(verdict.reason, request.query);
+    if (request.bodyBytes > MAX_CALLBACK_BODY_BYTES) {
+      this.#countIgnored('too-large');
+      logger.warn('webhook ignored: its body is larger than any the gateway uses', {
+        bytes: request.bodyBytes,
+        limit: MAX_CALLBACK_BODY_BYTES,
+      });
+      return { statusCode: 200, body: OK };
+    }
 
-    const command = parseCallbackBody(request.body);
+    const command = parseCallbackBody(request.body());
     switch (command.kind) {
       case 'portrait-set': {
         // verifyCallback accepted RequestTime: a string of digits.
@@ -168,7 +195,7 @@ export class CallbackReceiver {
         this.#countIgnored('malformed');
         logger.warn('webhook ignored: its body cannot be read', {
           command: clip(command.command),
-          problem: command.problem,
+          problem: clip(command.problem, 4 * MAX_LOGGED_CHARS),
         });
         break;
       case 'other':
@@ -228,12 +255,19 @@ export class CallbackReceiver {
       );
       return;
     }
-    const { changes, dropped } = cacheableChanges(event.ProfileItem);
+    const { changes, dropped, ignored } = cacheableChanges(event.ProfileItem);
     const context = {
       account: event.From_Account,
       tags: changes.map((change) => change.Tag),
       eventTime: event.EventTime,
     };
+    if (ignored > 0) {
+      metrics.addMetric(METRIC.ProfileChangesIgnored, MetricUnit.Count, ignored);
+      logger.warn('profile change: custom tags past the most an app can define are ignored', {
+        ...context,
+        ignored,
+      });
+    }
     const forget = dropped.map((drop) => drop.Tag);
     if (dropped.length > 0) {
       metrics.addMetric(METRIC.ProfileChangesDropped, MetricUnit.Count, dropped.length);
@@ -270,18 +304,19 @@ export class CallbackReceiver {
     }
   }
 
+  /** Counts every alert; logs the first of an API and then at most one a minute, with the count. */
   #reportOverLimit(alert: RequestOverLimit): void {
-    const { logger, metrics } = this.#deps;
-    const api = alert.ServiceName === undefined ? alert.Command : `${alert.ServiceName}/${alert.Command}`;
+    const { logger, metrics, now } = this.#deps;
+    const command = clip(alert.Command);
+    const api = alert.ServiceName === undefined ? command : `${clip(alert.ServiceName)}/${command}`;
     metrics.addMetadata('api', api);
     metrics.addMetric(METRIC.RequestOverLimit, MetricUnit.Count, 1);
+    const alerts = this.#overLimitLines.admit(api, now());
+    if (alerts === undefined) return;
     logger.warn(
-      `Tencent reports ${api} at ${alert.Request} calls/s against its ceiling of ${alert.Limit}/s`,
-      {
-        api,
-        request: alert.Request,
-        limit: alert.Limit,
-      },
+      `Tencent reports ${api} at ${alert.Request} calls/s against its ceiling of ${alert.Limit}/s ` +
+        `(${alerts} alert${alerts === 1 ? '' : 's'} since the last line of this API)`,
+      { api, request: alert.Request, limit: alert.Limit, alerts },
     );
   }
 }

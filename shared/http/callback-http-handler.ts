@@ -5,7 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { CallbackReceiver } from '../callback/callback-receiver.ts';
-import { JSON_CONTENT_TYPE } from './error-response.ts';
+import { JSON_CONTENT_TYPE, retryAfterSeconds } from './error-response.ts';
 
 /** The part of the gateway the webhook handler uses. */
 export interface CallbackHandlerDeps {
@@ -14,7 +14,11 @@ export interface CallbackHandlerDeps {
   metrics: Metrics;
 }
 
-/** The raw body Tencent posted; API Gateway hands a non-text body over base64-encoded. */
+/** The body's size in bytes, without decoding it: API Gateway hands bodies over base64-encoded. */
+const bodyBytesOf = (event: APIGatewayProxyEvent): number =>
+  event.body === null ? 0 : Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+
+/** The raw body Tencent posted, as text. */
 const bodyOf = (event: APIGatewayProxyEvent): string => {
   if (event.body === null) return '';
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
@@ -31,11 +35,15 @@ export function createCallbackHttpHandler(deps: CallbackHandlerDeps) {
     const query = event.queryStringParameters ?? {};
     const reply = await receiver.receive({
       query: { SdkAppid: query.SdkAppid, RequestTime: query.RequestTime, Sign: query.Sign },
-      body: bodyOf(event),
+      bodyBytes: bodyBytesOf(event),
+      body: () => bodyOf(event),
     });
     return {
       statusCode: reply.statusCode,
-      headers: { 'Content-Type': JSON_CONTENT_TYPE },
+      headers: {
+        'Content-Type': JSON_CONTENT_TYPE,
+        ...(reply.retryAfterMs !== undefined && { 'Retry-After': retryAfterSeconds(reply.retryAfterMs) }),
+      },
       body: JSON.stringify(reply.body),
     };
   };

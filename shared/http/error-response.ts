@@ -51,7 +51,7 @@ function asGatewayError(error: unknown): unknown {
 }
 
 /** `Retry-After` in whole seconds, at least 1 (HTTP has no finer unit; 0 would invite a hot loop). */
-const retryAfterSeconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
+export const retryAfterSeconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
 
 /**
  * An error as the HTTP API answers it: the failure's envelope (`shared/failure.ts`), the status of

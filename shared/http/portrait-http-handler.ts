@@ -11,10 +11,12 @@ import { invocationDeadline } from '../invocation-deadline.ts';
 import { parsePortraitRequest } from '../portrait/portrait-request.ts';
 import type { PortraitService } from '../portrait/portrait-service.ts';
 import { recordServeStats } from '../telemetry.ts';
+import { acceptsGzip } from './accept-encoding.ts';
 import { bodySizeLimit } from './body-size-limit.ts';
 import { cachePolicyFrom } from './cache-control.ts';
 import { errorResponder } from './error-responder.ts';
 import { JSON_CONTENT_TYPE } from './error-response.ts';
+import { lambdaReply } from './lambda-reply.ts';
 import { serveHeaders } from './serve-headers.ts';
 
 /**
@@ -23,9 +25,9 @@ import { serveHeaders } from './serve-headers.ts';
  */
 export const API_GATEWAY_TIMEOUT_MS = 29_000;
 
-/** Every `Cache-Control` line the caller sent, as one list (API Gateway keeps only the last in `headers`). */
-const cacheControlOf = (event: APIGatewayProxyEvent): string | undefined =>
-  event.multiValueHeaders?.['cache-control']?.join(',') ?? event.headers?.['cache-control'];
+/** Every line of a request header, as one list (API Gateway keeps only the last in `headers`). */
+const headerOf = (event: APIGatewayProxyEvent, name: string): string | undefined =>
+  event.multiValueHeaders?.[name]?.join(',') ?? event.headers?.[name];
 
 /** The part of the gateway the HTTP handler uses. */
 export interface HttpHandlerDeps {
@@ -38,7 +40,9 @@ export interface HttpHandlerDeps {
 /**
  * The drop-in `POST /v4/profile/portrait_get` (API Gateway REST proxy): Tencent's body in,
  * Tencent's reply out, plus headers that say how it was served. Any content type is read as JSON,
- * as Tencent does; every failure becomes the Tencent-shaped reply of `errorResponse`.
+ * as Tencent does, base64-encoded or not; the reply is gzip-compressed for a caller that accepts it,
+ * and one too large for a Lambda response is refused with 413 after what was fetched is cached
+ * (`lambdaReply`); every failure becomes the Tencent-shaped reply of `errorResponse`.
  */
 export function createPortraitHttpHandler(deps: HttpHandlerDeps) {
   const { service, logger, metrics, config } = deps;
@@ -49,18 +53,17 @@ export function createPortraitHttpHandler(deps: HttpHandlerDeps) {
     const request = parsePortraitRequest(event.body as unknown, limits);
     const result = await service.get(request.To_Account, request.TagList, {
       deadlineMs: invocationDeadline(context, { capMs: API_GATEWAY_TIMEOUT_MS }),
-      cache: cachePolicyFrom(cacheControlOf(event)),
+      cache: cachePolicyFrom(headerOf(event, 'cache-control')),
       onStats: (stats) => recordServeStats(metrics, stats),
     });
     logger.info('served', { ...result.stats });
-    return {
-      statusCode: 200,
+    return lambdaReply(result.response, {
       headers: {
         'Content-Type': JSON_CONTENT_TYPE,
         ...serveHeaders(result.stats, performance.now() - started),
       },
-      body: JSON.stringify(result.response),
-    };
+      gzip: acceptsGzip(headerOf(event, 'accept-encoding')),
+    });
   };
 
   return middy(serve)

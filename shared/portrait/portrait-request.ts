@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { InvalidRequestError } from '../errors.ts';
+import { isJsonObject } from '../json-object.ts';
 import type { PortraitGetRequest } from '../tencent/portrait-types.ts';
 import { validateAccounts, validateTags } from './request-validation.ts';
 
@@ -17,22 +17,17 @@ export interface RequestLimits {
 }
 
 /**
- * Tencent's request envelope. Fields it does not know are tolerated, as Tencent tolerates them, so
- * a caller switching to the gateway changes nothing but the URL; the two known fields are checked by
- * the shared request validation, which names the exact entry that is wrong.
- */
-const envelopeSchema = z.looseObject({ To_Account: z.unknown().optional(), TagList: z.unknown().optional() });
-
-/**
  * Checks a decoded portrait_get body: a JSON object with `To_Account` (1 to `maxAccounts` UserIDs)
- * and `TagList` (1 to `maxTags` tags). Throws {@link InvalidRequestError} naming the field.
+ * and `TagList` (1 to `maxTags` tags). Throws {@link InvalidRequestError} naming the field. Fields
+ * Tencent does not know are tolerated, as Tencent tolerates them, so a caller switching to the
+ * gateway changes nothing but the URL; the two known fields are checked by the shared request
+ * validation, which names the exact entry that is wrong.
  */
 export function parsePortraitRequest(body: unknown, limits: RequestLimits): PortraitGetRequest {
-  const envelope = envelopeSchema.safeParse(body);
-  if (!envelope.success) {
+  if (!isJsonObject(body)) {
     throw new InvalidRequestError(40001, 'body', 'body must be a JSON object with To_Account and TagList');
   }
-  const { To_Account, TagList } = envelope.data;
+  const { To_Account, TagList } = body;
   const accounts = validateAccounts(To_Account, limits.maxAccounts);
   const maxTags = limits.maxTags ?? MAX_TAGS_PER_REQUEST;
   if (Array.isArray(TagList) && TagList.length > maxTags) {

@@ -57,7 +57,9 @@ const lastErrorOf = (tasks: readonly Task[]): GatewayError | undefined =>
 /** Why no slot was had: the counter is down (503), or the last upstream error, or the ceiling (429). */
 function noSlot(grant: SlotGrant, pending: readonly Task[]): GatewayError {
   if ('unavailable' in grant && grant.unavailable) {
-    return new DependencyError('table', 'the rate-limit counter could not be reached; no call was made');
+    return new DependencyError('table', 'the rate-limit counter could not be reached; no call was made', {
+      retryAfterMs: grant.retryAfterMs,
+    });
   }
   return lastErrorOf(pending) ?? new NoSlotError('retryAfterMs' in grant ? grant.retryAfterMs : 1000);
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type GatewayError, InvalidRequestError } from '../errors.ts';
 import { parseJsonObject } from '../json-object.ts';
 import { parsePortraitRequest, type RequestLimits } from '../portrait/portrait-request.ts';

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AwsEndpointSettings, awsClientOptions } from '../aws-client-settings.ts';
 import { DependencyError } from '../errors.ts';
 import { parseJsonObject } from '../json-object.ts';

@@ -20,6 +20,9 @@ export const STANDARD_TAGS = {
 
 export type StandardTag = keyof typeof STANDARD_TAGS;
 
+/** The most custom profile fields one app can define in Tencent's console (docs/webhooks.md, "Limits"). */
+export const MAX_CUSTOM_TAGS = 20;
+
 export const STANDARD_TAG_PREFIX = 'Tag_Profile_IM_';
 export const CUSTOM_TAG_PREFIX = 'Tag_Profile_Custom_';
 

@@ -1,27 +1,20 @@
 import { randomInt } from 'node:crypto';
-import { type Dispatcher, Pool } from 'undici';
 import { TencentTransportError } from '../errors.ts';
 import type { PortraitClient } from '../portrait/ports.ts';
 import { validatePortraitRequest } from '../portrait/request-validation.ts';
 import { TENCENT_MAX_ACCOUNTS } from '../tencent/limits.ts';
 import type { PortraitGetResponse } from '../tencent/portrait-types.ts';
 import { PORTRAIT_GET_PATH, restApiQuery } from '../tencent/rest-query.ts';
+import { closeKeepAliveAgents, keepAlivePost, type PostTimeouts, TIMEOUT_CODES } from './keep-alive-post.ts';
 import { parsePortraitReply } from './portrait-reply.ts';
 import type { UserSigSigner } from './usersig-signer.ts';
 
-export interface TencentClientTimeouts {
-  /** TCP and TLS handshake with one origin. */
-  connectMs: number;
-  /** From sending the request until the response headers arrive. */
-  headersMs: number;
-  /** Between two chunks of the response body. */
-  bodyMs: number;
-}
+export type TencentClientTimeouts = PostTimeouts;
 
 /**
  * Connect 2 s; headers and body 5 s each. Tencent's backend gives up on a REST call after 3 s and
  * then still answers (60008/70169), so waiting longer than that lets its own verdict arrive instead
- * of a guess of ours; undici's 300 s defaults would hold a Lambda for its whole timeout.
+ * of a guess of ours; without bounds of its own a call would hold a Lambda for its whole timeout.
  */
 export const DEFAULT_TIMEOUTS: Readonly<TencentClientTimeouts> = {
   connectMs: 2_000,
@@ -37,35 +30,14 @@ export const DEFAULT_TIMEOUTS: Readonly<TencentClientTimeouts> = {
  */
 export const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
 
-/** Builds the dispatcher for one origin; the default shares one keep-alive pool per origin per process. */
-export type DispatcherFactory = (origin: string, options: Pool.Options) => Dispatcher;
-
-const sharedPools = new Map<string, Pool>();
-
 /**
- * One keep-alive `Pool` per origin and options, created on first use and kept for the life of the
- * process, so warm Lambda invocations reuse their sockets and TLS sessions.
- */
-export const sharedPool: DispatcherFactory = (origin, options) => {
-  const key = `${origin} ${JSON.stringify(options)}`;
-  let pool = sharedPools.get(key);
-  if (pool === undefined) {
-    pool = new Pool(origin, options);
-    sharedPools.set(key, pool);
-  }
-  return pool;
-};
-
-/**
- * Closes every shared pool and forgets which origins were unreachable (local server shutdown,
+ * Closes every kept-alive socket and forgets which origins were unreachable (local server shutdown,
  * tests: a loopback port closed by one test may be another test's server later); the next call
  * opens new ones.
  */
 export async function closeSharedPools(): Promise<void> {
-  const pools = [...sharedPools.values()];
-  sharedPools.clear();
+  closeKeepAliveAgents();
   unreachableUntil.clear();
-  await Promise.all(pools.map((pool) => pool.close()));
 }
 
 /**
@@ -91,8 +63,6 @@ export interface TencentClientOptions {
   timeouts?: Partial<TencentClientTimeouts>;
   /** Default {@link DEFAULT_CONNECTIONS_PER_ORIGIN}. */
   connectionsPerOrigin?: number;
-  /** Default {@link sharedPool}. */
-  dispatcherFactory?: DispatcherFactory;
   /** The clock in epoch milliseconds, for passing over unreachable origins. Default `Date.now`. */
   now?: () => number;
 }
@@ -108,12 +78,12 @@ const NEVER_REACHED = new Set([
   'ECONNREFUSED',
   'EHOSTUNREACH',
   'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
+  TIMEOUT_CODES.connect,
 ]);
 
-const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TIMEOUTS = new Set<string>([TIMEOUT_CODES.headers, TIMEOUT_CODES.body]);
 
-/** The error's system or undici code; Node's happy-eyeballs connect wraps them in an AggregateError. */
+/** The error's system or timeout code; Node's happy-eyeballs connect wraps them in an AggregateError. */
 function codeOf(error: unknown): string {
   if (typeof error !== 'object' || error === null) return 'unknown';
   const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
@@ -127,9 +97,8 @@ function codeOf(error: unknown): string {
 export class TencentClient implements PortraitClient {
   readonly #signer: UserSigSigner;
   readonly #origins: readonly string[];
-  readonly #poolOptions: Pool.Options;
   readonly #timeouts: TencentClientTimeouts;
-  readonly #dispatcherFactory: DispatcherFactory;
+  readonly #connectionsPerOrigin: number;
   readonly #now: () => number;
 
   constructor(options: TencentClientOptions) {
@@ -137,13 +106,7 @@ export class TencentClient implements PortraitClient {
     this.#signer = options.signer;
     this.#origins = options.origins;
     this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-    this.#poolOptions = {
-      connectTimeout: this.#timeouts.connectMs,
-      headersTimeout: this.#timeouts.headersMs,
-      bodyTimeout: this.#timeouts.bodyMs,
-      connections: options.connectionsPerOrigin ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
-    };
-    this.#dispatcherFactory = options.dispatcherFactory ?? sharedPool;
+    this.#connectionsPerOrigin = options.connectionsPerOrigin ?? DEFAULT_CONNECTIONS_PER_ORIGIN;
     this.#now = options.now ?? Date.now;
   }
 
@@ -218,24 +181,22 @@ export class TencentClient implements PortraitClient {
     body: string,
     signal: AbortSignal | undefined,
   ): Promise<string> {
-    const response = await this.#dispatcherFactory(origin, this.#poolOptions).request({
-      method: 'POST',
-      path,
+    const response = await keepAlivePost(origin, path, body, {
       headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/json' },
-      body,
-      signal: signal ?? null,
+      timeouts: this.#timeouts,
+      maxSockets: this.#connectionsPerOrigin,
+      ...(signal && { signal }),
     });
     // Any answer, whatever its status, shows the origin can be reached again.
     unreachableUntil.delete(origin);
     if (response.statusCode !== 200) {
-      await response.body.dump().catch(() => undefined);
       throw new TencentTransportError(
         'http-status',
         `Tencent at ${origin} answered HTTP ${response.statusCode} instead of a portrait_get reply`,
         { httpStatus: response.statusCode },
       );
     }
-    return response.body.text();
+    return response.body;
   }
 
   #unreachableError(origin: string, code: string, cause: unknown): TencentTransportError {
@@ -254,7 +215,7 @@ export class TencentClient implements PortraitClient {
 
   #brokenError(origin: string, code: string, cause: unknown): TencentTransportError {
     if (TIMEOUTS.has(code)) {
-      const limit = code === 'UND_ERR_HEADERS_TIMEOUT' ? this.#timeouts.headersMs : this.#timeouts.bodyMs;
+      const limit = code === TIMEOUT_CODES.headers ? this.#timeouts.headersMs : this.#timeouts.bodyMs;
       return new TencentTransportError(
         'timeout',
         `Tencent at ${origin} did not answer within ${limit} ms (${code})`,

@@ -1,7 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isBinaryMediaType } from '../../infra/local/api-gateway-event.ts';
 import { LocalServer, type ProxyHandler } from '../../infra/local/local-server.ts';
+import { LAMBDA_RESPONSE_MAX_BYTES } from '../../shared/http/lambda-reply.ts';
 
 const PATH = '/v4/profile/portrait_get';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -73,7 +75,7 @@ function send(
 }
 
 describe('the local server turns a request into an API Gateway REST proxy event', () => {
-  it('passes method, path, resource, headers, query and body as API Gateway does', async () => {
+  it('passes method, path, resource, headers, query and body as API Gateway does, the body base64 (every media type is binary)', async () => {
     // Prepare
     const { url, invocations } = await serve();
     const body = JSON.stringify({ To_Account: ['alice'], TagList: ['Tag_Profile_IM_Nick'] });
@@ -91,8 +93,8 @@ describe('the local server turns a request into an API Gateway REST proxy event'
       httpMethod: 'POST',
       path: PATH,
       resource: PATH,
-      body,
-      isBase64Encoded: false,
+      body: Buffer.from(body).toString('base64'),
+      isBase64Encoded: true,
       pathParameters: null,
       stageVariables: null,
       queryStringParameters: { trace: '2' },
@@ -230,4 +232,49 @@ describe('a failed invocation is answered the way API Gateway answers it', () =>
       expect(response.body).not.toContain('secret');
     },
   );
+
+  describe.each([
+    { case: 'exactly at', responseBytes: LAMBDA_RESPONSE_MAX_BYTES, status: 200 },
+    { case: 'a byte over', responseBytes: LAMBDA_RESPONSE_MAX_BYTES + 1, status: 502 },
+    { case: 'far over (8.4 MB)', responseBytes: 8_400_000, status: 502 },
+  ])("a response $case Lambda's limit, counted as the runtime sends it", ({ responseBytes, status }) => {
+    it(`is answered ${status}`, async () => {
+      // Prepare: the result's JSON, as the runtime sends it, is `responseBytes` long
+      const around = JSON.stringify({ statusCode: 200, body: '' }).length;
+      const reply = { statusCode: 200, body: 'x'.repeat(responseBytes - around) };
+      const logged: string[] = [];
+      const { url } = await serve(() => reply, { log: (line) => logged.push(line) });
+
+      // Act
+      const response = await send(url, { path: PATH, body: '{}' });
+
+      // Assess
+      expect(response.status).toBe(status);
+      if (status === 502) {
+        expect(JSON.parse(response.body)).toEqual({ message: 'Internal server error' });
+        expect(logged[0]).toContain(
+          `Function.ResponseSizeTooLarge: Response payload size (${responseBytes} bytes) exceeded`,
+        );
+      } else {
+        expect(response.body).toBe(reply.body);
+      }
+    });
+  });
+});
+
+describe('isBinaryMediaType', () => {
+  describe.each([
+    { contentType: 'application/json', types: ['*/*'], binary: true },
+    { contentType: undefined, types: ['*/*'], binary: true },
+    { contentType: 'application/json; charset=utf-8', types: ['application/json'], binary: true },
+    { contentType: 'image/png', types: ['image/*'], binary: true },
+    { contentType: 'Application/JSON', types: ['application/json'], binary: true },
+    { contentType: 'application/json', types: ['image/*', 'application/octet-stream'], binary: false },
+    { contentType: undefined, types: ['text/plain'], binary: false },
+    { contentType: 'text/plain', types: [], binary: false },
+  ])('$contentType against $types', ({ contentType, types, binary }) => {
+    it(`is ${binary ? 'binary' : 'text'}`, () => {
+      expect(isBinaryMediaType(contentType, types)).toBe(binary);
+    });
+  });
 });

@@ -5,14 +5,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { TencentEmulator } from '../../infra/local/emulator.ts';
 import { profileKey } from '../../shared/cache/cached-item.ts';
 import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
+import { MAX_CALLBACK_BODY_BYTES } from '../../shared/callback/callback-commands.ts';
 import { CallbackReceiver } from '../../shared/callback/callback-receiver.ts';
 import { parseConfig } from '../../shared/config.ts';
-import { createGateway } from '../../shared/gateway.ts';
+import { DependencyError } from '../../shared/errors.ts';
+import { createCallbackGateway } from '../../shared/gateway.ts';
 import { createCallbackHttpHandler } from '../../shared/http/callback-http-handler.ts';
 import { staticCredentials } from '../../shared/secrets/static-credentials.ts';
 import { createLogger, createMetrics } from '../../shared/telemetry.ts';
 import { callbackSign } from '../../shared/tencent/callback-signature.ts';
 import type { PortraitGetResponse } from '../../shared/tencent/portrait-types.ts';
+import { MAX_CUSTOM_TAGS } from '../../shared/tencent/profile-tags.ts';
 import { LOOPBACK_AWS_CREDENTIALS, LOOPBACK_AWS_REGION } from '../support/aws-endpoints.ts';
 import {
   createTestTable,
@@ -23,6 +26,7 @@ import {
 import { startTestEmulator, TEST_CREDENTIALS } from '../support/emulator-factory.ts';
 import { apiGatewayEvent, lambdaContext } from '../support/lambda-events.ts';
 import { type LoopbackServer, startLoopbackServer } from '../support/loopback-http.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 
 const TOKEN = 'callback-token-for-tests';
 const NICK = 'Tag_Profile_IM_Nick';
@@ -183,7 +187,8 @@ afterEach(() => output.clear());
 
 afterAll(async () => {
   output?.restore();
-  const { defaultGateway } = await import('../../shared/gateway.ts');
+  const { defaultCallbackGateway, defaultGateway } = await import('../../shared/gateway.ts');
+  defaultCallbackGateway().close();
   defaultGateway().close();
   vi.unstubAllEnvs();
   await emulator?.close();
@@ -355,7 +360,7 @@ describe('POST /tencent-im/callback refuses what Tencent did not sign for this a
   it('refuses every webhook with 403 and says why when no callback token is configured', async () => {
     // Prepare
     const { TIM_CALLBACK_TOKEN: _token, ...env } = process.env;
-    const gateway = createGateway(parseConfig(env));
+    const gateway = createCallbackGateway(parseConfig(env));
     const { credentials, cache, logger, metrics } = gateway;
     const tokenless = createCallbackHttpHandler({
       receiver: new CallbackReceiver({ credentials, cache, logger, metrics }),
@@ -479,6 +484,79 @@ describe("POST /tencent-im/callback does not trust the body, which Tencent's sig
   });
 });
 
+describe('POST /tencent-im/callback flooded: one signed URL replayed with a body of many tags', () => {
+  /** A signed change of `tags` distinct custom tags (plus the nickname), base64 as API Gateway passes it. */
+  const floodEvent = (account: string, tags: number) => {
+    const change = nickChange(account, 'Flooded', Date.now());
+    const custom = Array.from({ length: tags }, (_, i) => ({ Tag: `Tag_Profile_Custom_f${i}`, Value: 'x' }));
+    const body = JSON.stringify({ ...change, ProfileItem: [...change.ProfileItem, ...custom] });
+    return {
+      bytes: Buffer.byteLength(body),
+      event: {
+        ...apiGatewayEvent({
+          path: '/tencent-im/callback',
+          body: Buffer.from(body).toString('base64'),
+          isBase64Encoded: true,
+        }),
+        queryStringParameters: webhookQuery('Profile.CallbackPortraitSet'),
+      },
+    };
+  };
+  const customTagsOf = (item: Record<string, unknown> | undefined) =>
+    Object.keys(item ?? {}).filter((name) => name.startsWith('t_Tag_Profile_Custom_'));
+
+  describe.each([
+    { tags: 1_300, read: true },
+    { tags: 10_000, read: false },
+    { tags: 20_000, read: false },
+    { tags: 180_000, read: false },
+  ])('with $tags custom tags', ({ tags, read }) => {
+    it("is acknowledged within Tencent's 2 s in bounded memory, a concurrent read unaffected", async () => {
+      // Prepare
+      const account = `flooded${tags}`;
+      setNick(account, 'Before');
+      setNick(`reader${tags}`, 'Reader');
+      await readNicks(account, `reader${tags}`);
+      const { bytes, event } = floodEvent(account, tags);
+      const rssBefore = process.memoryUsage().rss;
+
+      // Act
+      const started = performance.now();
+      const [reply, concurrentRead] = await Promise.all([
+        callback(event, lambdaContext()).then((result) => ({ result, ms: performance.now() - started })),
+        readNicks(`reader${tags}`).then((nicks) => ({ nicks, ms: performance.now() - started })),
+      ]);
+      const rssGrowthMiB = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+
+      // Assess
+      expect(reply.result.statusCode).toBe(200);
+      expect(JSON.parse(reply.result.body)).toEqual({ ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 });
+      expect(reply.ms).toBeLessThan(2_000);
+      expect(concurrentRead.nicks).toEqual({ nicks: { [`reader${tags}`]: 'Reader' }, upstreamCalls: 0 });
+      expect(concurrentRead.ms).toBeLessThan(2_000);
+      expect(rssGrowthMiB).toBeLessThan(64);
+      const item = await cachedItem(account);
+      if (read) {
+        // Under the body limit: the nickname and the first 20 custom tags, the rest ignored and counted.
+        expect(bytes).toBeLessThanOrEqual(MAX_CALLBACK_BODY_BYTES);
+        expect(customTagsOf(item)).toHaveLength(MAX_CUSTOM_TAGS);
+        expect(output.metric('ProfileChangesApplied')).toBe(MAX_CUSTOM_TAGS + 1);
+        expect(output.metric('ProfileChangesIgnored')).toBe(tags - MAX_CUSTOM_TAGS);
+        expect((await readNicks(account)).nicks).toEqual({ [account]: 'Flooded' });
+      } else {
+        // Over it: not even parsed; counted as ignored, the cached item as it was.
+        expect(bytes).toBeGreaterThan(MAX_CALLBACK_BODY_BYTES);
+        expect(customTagsOf(item)).toEqual([]);
+        expect(output.records()).toContainEqual(
+          expect.objectContaining({ _aws: expect.anything(), reason: 'too-large' }),
+        );
+        expect(output.metric('CallbackIgnored')).toBe(1);
+        expect((await readNicks(account)).nicks).toEqual({ [account]: 'Before' });
+      }
+    });
+  });
+});
+
 describe('POST /tencent-im/callback with other commands', () => {
   it('turns Alert.RequestOverLimit into a metric and a warning naming the API and its rate', async () => {
     // Prepare
@@ -506,6 +584,77 @@ describe('POST /tencent-im/callback with other commands', () => {
     );
   });
 
+  describe('Alert.RequestOverLimit repeated while an API stays near its ceiling', () => {
+    /** A receiver on its own clock (for the minute), sending `alert` signed at the clock's time. */
+    const receiverAt = (clock: ManualClock) => {
+      const logger = createLogger();
+      const metrics = createMetrics();
+      const receiver = new CallbackReceiver({
+        credentials: staticCredentials({ ...TEST_CREDENTIALS, callbackToken: TOKEN }),
+        cache: { applyChanges: async () => 0 },
+        logger,
+        metrics,
+        now: clock.now,
+      });
+      const send = async (alert: Record<string, unknown>) => {
+        const body = JSON.stringify({
+          CallbackCommand: 'Alert.RequestOverLimit',
+          Request: 190,
+          Limit: 200,
+          ...alert,
+        });
+        const query = webhookQuery('Alert.RequestOverLimit', TOKEN, Math.floor(clock.now() / 1000));
+        const reply = await receiver.receive({ query, bodyBytes: Buffer.byteLength(body), body: () => body });
+        metrics.publishStoredMetrics();
+        return reply;
+      };
+      return send;
+    };
+    const overLimitLines = () =>
+      output.logs('WARN').filter((record) => typeof record.api === 'string' && 'alerts' in record);
+
+    it('counts every alert, but logs each API at most once a minute, with the alerts since its last line', async () => {
+      // Prepare
+      const clock = new ManualClock(Date.now());
+      const send = receiverAt(clock);
+
+      // Act: two APIs alerting every second for 90 s
+      for (let second = 0; second < 90; second += 1) {
+        await send({ ServiceName: 'openim', Command: 'batchsendmsg' });
+        await send({ ServiceName: 'profile', Command: 'portrait_get' });
+        clock.advance(1_000);
+      }
+
+      // Assess
+      expect(output.metric('RequestOverLimit')).toBe(180);
+      expect(overLimitLines().map(({ api, alerts }) => [api, alerts])).toEqual([
+        ['openim/batchsendmsg', 1],
+        ['profile/portrait_get', 1],
+        ['openim/batchsendmsg', 60],
+        ['profile/portrait_get', 60],
+      ]);
+    });
+
+    it('cuts a Command as long as the largest body read short in the log line and the metric dimension', async () => {
+      // Prepare: a 1 MB body is not even read (see the flood above); the largest one read is 64 KiB
+      const send = receiverAt(new ManualClock(Date.now()));
+      const command = 'c'.repeat(MAX_CALLBACK_BODY_BYTES - 200);
+
+      // Act
+      const reply = await send({ ServiceName: 'openim', Command: command });
+
+      // Assess
+      expect(reply.statusCode).toBe(200);
+      const [line] = overLimitLines();
+      expect(line?.api).toMatch(/^openim\/c{64}…\(\d+ more\)$/);
+      expect(JSON.stringify(line).length).toBeLessThan(1_024);
+      const emf = output
+        .records()
+        .find((record) => '_aws' in record && typeof record.RequestOverLimit === 'number');
+      expect(JSON.stringify(emf).length).toBeLessThan(2_048);
+    });
+  });
+
   describe.each([
     { case: 'a command the gateway has no use for', body: { CallbackCommand: 'State.StateChange' } },
     {
@@ -525,6 +674,39 @@ describe('POST /tencent-im/callback with other commands', () => {
       expect(await tableItems()).toEqual(before);
       expect(output.metric('CallbackIgnored')).toBe(1);
     });
+  });
+});
+
+describe('POST /tencent-im/callback when the secret cannot be read', () => {
+  it("answers 503 in Tencent's shape with Retry-After, and counts the refusal", async () => {
+    // Prepare
+    const unreadable = async () => {
+      throw new DependencyError('secret', 'Secrets Manager did not answer');
+    };
+    const logger = createLogger();
+    const metrics = createMetrics();
+    const handler = createCallbackHttpHandler({
+      receiver: new CallbackReceiver({
+        credentials: { get: unreadable, refresh: unreadable },
+        cache: { applyChanges: async () => 0 },
+        logger,
+        metrics,
+      }),
+      logger,
+      metrics,
+    });
+
+    // Act
+    const result = await handler(
+      webhookEvent(nickChange('alice', 'Alice', Date.now()), webhookQuery('Profile.CallbackPortraitSet')),
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['Retry-After']).toBe('1');
+    expect(JSON.parse(result.body)).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 70500 });
+    expect(output.metric('CallbackRejected')).toBe(1);
   });
 });
 
@@ -559,7 +741,11 @@ describe('CallbackReceiver when DynamoDB does not answer', () => {
     const body = JSON.stringify(nickChange('alice', 'Alice', Date.now()));
 
     // Act
-    const reply = await receiver.receive({ query: webhookQuery('Profile.CallbackPortraitSet'), body });
+    const reply = await receiver.receive({
+      query: webhookQuery('Profile.CallbackPortraitSet'),
+      bodyBytes: Buffer.byteLength(body),
+      body: () => body,
+    });
     metrics.publishStoredMetrics();
     clients.client.destroy();
 

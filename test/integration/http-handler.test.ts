@@ -1,9 +1,11 @@
+import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
 import type { Gateway } from '../../shared/gateway.ts';
 import { MAX_BODY_BYTES } from '../../shared/http/body-size-limit.ts';
 import { createPortraitHttpHandler } from '../../shared/http/portrait-http-handler.ts';
+import { FAIL_CLOSED_RETRY_MS } from '../../shared/ratelimit/dynamo-rate-limiter.ts';
 import type { PortraitGetResponse } from '../../shared/tencent/portrait-types.ts';
 import { CapturedOutput } from '../support/captured-output.ts';
 import { TEST_CREDENTIALS } from '../support/emulator-factory.ts';
@@ -103,6 +105,30 @@ describe('serving', () => {
     expect(reply.body.UserProfileItem?.map((item) => item.To_Account)).toEqual(accounts);
     expect(calls.map((call) => call.accounts).sort((a, b) => a - b)).toEqual([50, 100, 100]);
     expect(reply.headers['X-Upstream-Calls']).toBe('3');
+  });
+
+  it('reads a base64 body, as API Gateway passes it, and compresses the reply for a caller that accepts gzip', async () => {
+    const body = JSON.stringify({ To_Account: ['alice', 'bob'], TagList: [NICK] });
+
+    const result = await handler(
+      apiGatewayEvent({
+        body: Buffer.from(body).toString('base64'),
+        isBase64Encoded: true,
+        headers: { 'Content-Type': 'application/json', 'Accept-Encoding': 'gzip, deflate, br' },
+      }),
+      lambdaContext(),
+    );
+
+    expect(result).toMatchObject({
+      statusCode: 200,
+      isBase64Encoded: true,
+      headers: { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' },
+    });
+    const reply = JSON.parse(gunzipSync(Buffer.from(result.body, 'base64')).toString('utf8'));
+    expect(reply.UserProfileItem.map((item: { To_Account: string }) => item.To_Account)).toEqual([
+      'alice',
+      'bob',
+    ]);
   });
 
   it('says how it served: misses then hits, with Server-Timing', async () => {
@@ -276,13 +302,26 @@ describe('each error class → HTTP status and a Tencent-shaped body', () => {
     });
   });
 
-  it('the secret cannot be read: 503', async () => {
+  it('the secret cannot be read: 503 with Retry-After', async () => {
     const broken = createPortraitHttpHandler(harness.gateway({ TIM_SECRET_ID: 'no-such-secret' }));
 
     const reply = await invoke(broken, { body: { To_Account: ['judy'], TagList: [NICK] } });
 
     expectTencentFailure(reply, 503, 70500);
     expect(reply.body.ErrorInfo).toContain('secret');
+    expect(reply.headers['Retry-After']).toBe('1');
+  });
+
+  it("the limiter's table fails: 503 with the limiter's Retry-After, no upstream call", async () => {
+    const tableless = createPortraitHttpHandler(harness.gateway({ TABLE_NAME: 'no-such-table' }));
+    const callsBefore = harness.emulator.calls.length;
+
+    const reply = await invoke(tableless, { body: { To_Account: ['judy'], TagList: [NICK] } });
+
+    expectTencentFailure(reply, 503, 70500);
+    expect(reply.body.ErrorInfo).toContain('table');
+    expect(reply.headers['Retry-After']).toBe(String(FAIL_CLOSED_RETRY_MS / 1000));
+    expect(harness.emulator.calls.length).toBe(callsBefore);
   });
 
   it("running out of the invocation's time (a slow secret read): 503 with a generic message, stack only in the log", async () => {
@@ -293,6 +332,7 @@ describe('each error class → HTTP status and a Tencent-shaped body', () => {
       const reply = await invoke(coldStart, { body: { To_Account: ['judy'], TagList: [NICK] } }, 100);
 
       expectTencentFailure(reply, 503, 60008);
+      expect(reply.headers['Retry-After']).toBe('1');
       expect(reply.raw).not.toMatch(/\n\s+at |\.ts:\d+/);
       expect(output.logs('request failed')[0]).toMatchObject({
         error: { stack: expect.stringContaining(' at ') },

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -508,6 +509,50 @@ describe('DynamoProfileCache on dynalite', () => {
       // Assess
       await expect(outcome).rejects.toThrow();
       down.client.destroy();
+    });
+
+    it('keeps at most writeConcurrency writes in flight, adding no listener per write to the signal', async () => {
+      // Prepare
+      const clients = table.dynamo.newClients();
+      const signal = new AbortController().signal;
+      let inFlight = 0;
+      const widest: number[] = [];
+      const listeners: number[] = [];
+      interceptCommands(clients, async (_command, proceed) => {
+        inFlight += 1;
+        widest.push(inFlight);
+        listeners.push(getEventListeners(signal, 'abort').length);
+        try {
+          return await proceed();
+        } finally {
+          inFlight -= 1;
+        }
+      });
+      const cache = cacheWith({ client: clients.documentClient, writeConcurrency: 4 });
+      await cache.write(APP, [NICK], [found('wide', { [NICK]: 'Wide' })], T0);
+      const changes = Array.from({ length: 32 }, (_, i) => ({ Tag: `Tag_Profile_Custom_f${i}`, Value: 'x' }));
+
+      // Act
+      const applied = await cache.applyChanges(APP, 'wide', changes, T0 + 1_000, signal);
+
+      // Assess
+      expect(applied).toBe(32);
+      expect(Math.max(...widest)).toBe(4);
+      expect(Math.max(...listeners)).toBe(0);
+    });
+
+    it('starts no write once the signal has aborted', async () => {
+      // Prepare
+      const { clients, seen } = observedClients();
+      const cache = cacheWith({ client: clients.documentClient });
+      const signal = AbortSignal.abort(new Error('the webhook budget is spent'));
+
+      // Act
+      const outcome = cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'A' }], T0, signal);
+
+      // Assess
+      await expect(outcome).rejects.toThrow('the webhook budget is spent');
+      expect(seen).toEqual([]);
     });
   });
 

@@ -3,7 +3,7 @@ import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type SqsMessageInput, sqsEvent } from '../../infra/local/sqs-event.ts';
 import { awsClientOptions } from '../../shared/aws-client-settings.ts';
-import type { Gateway } from '../../shared/gateway.ts';
+import type { QueueGateway } from '../../shared/gateway.ts';
 import { DEADLINE_MARGIN_MS } from '../../shared/invocation-deadline.ts';
 import { createPortraitQueueHandler } from '../../shared/queue/portrait-queue-handler.ts';
 import { PUBLISH_BUDGET_MS, ResultsPublisher } from '../../shared/queue/results-publisher.ts';
@@ -26,7 +26,7 @@ const users = (first: number, count: number): string[] =>
   Array.from({ length: count }, (_, i) => `user${String(first + i).padStart(4, '0')}`);
 
 let harness: GatewayHarness;
-let gateway: Gateway;
+let gateway: QueueGateway;
 let handler: Handler;
 const output = new CapturedOutput();
 

@@ -250,7 +250,7 @@ describe('TencentClient over plain loopback servers', () => {
 
     // Assess
     expect(error).toMatchObject({ name: 'TencentTransportError', failure: 'connection', retryable: true });
-    expect(error?.message).toContain('UND_ERR_SOCKET');
+    expect(error?.message).toContain('ECONNRESET');
     expect(primary.requests.at(-1)?.socketReused).toBe(true);
     expect(backup.requests).toHaveLength(0);
   });

@@ -1,7 +1,7 @@
 import type { EmulatorOptions, TencentEmulator } from '../../infra/local/emulator.ts';
 import { LoopbackSqs } from '../../infra/local/loopback-sqs.ts';
 import { parseConfig } from '../../shared/config.ts';
-import { createGateway, type Gateway } from '../../shared/gateway.ts';
+import { createQueueGateway, type QueueGateway } from '../../shared/gateway.ts';
 import { closeSharedPools } from '../../shared/upstream/tencent-client.ts';
 import { LOOPBACK_AWS_CREDENTIALS, LOOPBACK_AWS_REGION, LoopbackSecretsManager } from './aws-endpoints.ts';
 import { createTestTable, type RunningDynalite, startDynalite } from './dynalite.ts';
@@ -27,7 +27,7 @@ export class GatewayHarness {
   readonly secrets: LoopbackSecretsManager;
   readonly sqs: LoopbackSqs;
   readonly tableName: string;
-  readonly #gateways: Gateway[] = [];
+  readonly #gateways: QueueGateway[] = [];
 
   private constructor(
     dynalite: RunningDynalite,
@@ -68,8 +68,8 @@ export class GatewayHarness {
   }
 
   /** A gateway built exactly as at a cold start, from {@link environment} parsed by `parseConfig`. */
-  gateway(env: Record<string, string> = {}): Gateway {
-    const gateway = createGateway(parseConfig(this.environment(env)), {
+  gateway(env: Record<string, string> = {}): QueueGateway {
+    const gateway = createQueueGateway(parseConfig(this.environment(env)), {
       aws: { region: LOOPBACK_AWS_REGION, credentials: LOOPBACK_AWS_CREDENTIALS },
       secretsManagerEndpoint: this.secrets.url,
     });

@@ -44,8 +44,8 @@ export interface Exit {
 export interface GatewayProcess {
   /** `http://127.0.0.1:<port>`, as the process printed it. */
   url: string;
-  /** The process id (npm's, with `viaNpm`). */
-  pid: number;
+  /** The process id (npm's, with `viaNpm`), e.g. to read its memory from /proc. */
+  pid: number | undefined;
   /** Everything printed so far. */
   readonly stdout: string;
   readonly stderr: string;
@@ -131,7 +131,7 @@ export async function startGatewayProcess(
   });
   return {
     url,
-    pid: child.pid as number,
+    pid: child.pid,
     get stdout() {
       return output.stdout;
     },

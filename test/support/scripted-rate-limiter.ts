@@ -2,8 +2,12 @@ import type { RateLimiter, SlotGrant } from '../../shared/portrait/ports.ts';
 
 /** No slot: the ceiling is reached until `retryAfterMs` from now. */
 export const denied = (retryAfterMs: number): SlotGrant => ({ granted: 0, retryAfterMs });
-/** No slot: the shared counter could not be reached (the real limiter fails closed so). */
-export const unavailable: SlotGrant = { granted: 0, retryAfterMs: 1000, unavailable: true };
+/** No slot: the shared counter could not be reached (the real limiter fails closed so), back in `retryAfterMs`. */
+export const unavailable = (retryAfterMs: number): SlotGrant => ({
+  granted: 0,
+  retryAfterMs,
+  unavailable: true,
+});
 /** At most `slots` of what is asked for. */
 export const granted = (slots: number): SlotGrant => ({ granted: slots });
 

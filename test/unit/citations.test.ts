@@ -29,11 +29,6 @@ const PENDING: ReadonlyArray<{ file: string; citation: string; becomes: string }
     citation: 'DESIGN.md',
     becomes: 'docs/architecture.md, "Data model" (or docs/cache.md)',
   },
-  {
-    file: 'shared/failure.ts',
-    citation: 'docs/api.md, "Statuses"',
-    becomes: 'a "Statuses" heading in docs/api.md (#13)',
-  },
 ];
 
 function files(folder: string, extensions: RegExp): string[] {

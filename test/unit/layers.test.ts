@@ -32,6 +32,7 @@ const LAYERS: ReadonlyArray<{ name: string; units: readonly string[]; siblings?:
       'shared/dynamodb-client.ts',
       'shared/table-definition.ts',
       'shared/telemetry.ts',
+      'shared/stack-traces.ts',
     ],
     siblings: true,
   },

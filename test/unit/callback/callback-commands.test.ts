@@ -6,7 +6,7 @@ import {
   parseCallbackBody,
   valueProblem,
 } from '../../../shared/callback/callback-commands.ts';
-import { STANDARD_TAGS } from '../../../shared/tencent/profile-tags.ts';
+import { MAX_CUSTOM_TAGS, STANDARD_TAGS } from '../../../shared/tencent/profile-tags.ts';
 
 const portraitSet = {
   CallbackCommand: 'Profile.CallbackPortraitSet',
@@ -91,6 +91,23 @@ describe('parseCallbackBody', () => {
       expect(parsed.kind === 'malformed' && parsed.problem).toMatch(says);
     });
   });
+
+  it('names only the first three problems of a body with thousands, and how many more there are', () => {
+    // Prepare
+    const items = Array.from({ length: 5_000 }, () => ({ Tag: 'Tag_Profile_IM_Nick', Value: {} }));
+
+    // Act
+    const parsed = parseCallbackBody(JSON.stringify({ ...portraitSet, ProfileItem: items }));
+
+    // Assess
+    const problem = parsed.kind === 'malformed' ? parsed.problem : '';
+    expect(problem.match(/ProfileItem\.\d+\.Value/g)).toEqual([
+      'ProfileItem.0.Value',
+      'ProfileItem.1.Value',
+      'ProfileItem.2.Value',
+    ]);
+    expect(problem).toMatch(/and 4997 more$/);
+  });
 });
 
 const tagsOfType = (type: 'string' | 'uint32') =>
@@ -135,6 +152,59 @@ describe('cacheableChanges', () => {
     // Assess
     expect(changes).toEqual([{ Tag: 'Tag_Profile_IM_Nick', Value: 'Alice' }]);
     expect(dropped).toEqual([{ Tag: 'Tag_Profile_IM_Level', problem: expect.stringMatching(/number/) }]);
+  });
+
+  it('keeps every standard tag and the first 20 custom tags seen, counting the distinct others as ignored', () => {
+    // Prepare
+    const custom = (i: number) => ({ Tag: `Tag_Profile_Custom_c${i}`, Value: `v${i}` });
+    const standard = Object.keys(STANDARD_TAGS).map((Tag) => ({
+      Tag,
+      Value: STANDARD_TAGS[Tag as keyof typeof STANDARD_TAGS] === 'uint32' ? 1 : 's',
+    }));
+    const items = [
+      ...Array.from({ length: 30 }, (_, i) => custom(i)),
+      ...standard,
+      { Tag: 'Tag_Profile_Custom_c3', Value: 'latest' },
+      custom(25),
+    ];
+
+    // Act
+    const { changes, ignored } = cacheableChanges(items);
+
+    // Assess
+    expect(changes.filter((change) => change.Tag.startsWith('Tag_Profile_Custom_'))).toEqual(
+      Array.from({ length: MAX_CUSTOM_TAGS }, (_, i) =>
+        i === 3 ? { ...custom(3), Value: 'latest' } : custom(i),
+      ),
+    );
+    expect(changes.filter((change) => change.Tag.startsWith('Tag_Profile_IM_'))).toEqual(standard);
+    expect(ignored).toBe(30 - MAX_CUSTOM_TAGS);
+  });
+
+  it('never keeps more tags than an app can have, whatever a forged body lists', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            Tag: fc.oneof(
+              fc.constantFrom(...Object.keys(STANDARD_TAGS)),
+              fc.stringMatching(/^[A-Za-z0-9_]{1,16}$/).map((keyword) => `Tag_Profile_Custom_${keyword}`),
+            ),
+            Value: fc.oneof(fc.string(), fc.nat()),
+          }),
+          { maxLength: 200 },
+        ),
+        (items) => {
+          // Act
+          const { changes, dropped, ignored } = cacheableChanges(items);
+
+          // Assess
+          const kept = changes.length + dropped.length;
+          expect(kept).toBeLessThanOrEqual(Object.keys(STANDARD_TAGS).length + MAX_CUSTOM_TAGS);
+          expect(kept + ignored).toBe(new Set(items.map((item) => item.Tag)).size);
+        },
+      ),
+    );
   });
 });
 

@@ -4,7 +4,9 @@ import {
   BodyTooLargeError,
   DependencyError,
   InvalidRequestError,
+  InvocationTimeoutError,
   NoSlotError,
+  ResultTooLargeError,
   TencentApiError,
   TencentProtocolError,
   TencentTransportError,
@@ -82,6 +84,32 @@ describe('errorResponse', () => {
       expect(response.headers['Content-Type']).toMatch(/^application\/json/);
       expect(JSON.stringify(response)).not.toMatch(/usersig|SECRETKEY|https?:|\n\s+at /i);
     });
+  });
+
+  describe.each([
+    ['an unreadable secret', new DependencyError('secret', 'AccessDeniedException'), '1'],
+    [
+      "a failing table, with the limiter's hint",
+      new DependencyError('table', 'limiter down', { retryAfterMs: 2_500 }),
+      '3',
+    ],
+    ['the Lambda running out of time', middyTimeout(), '1'],
+    ['the invocation deadline', new InvocationTimeoutError(), '1'],
+  ])('%s', (_case, error, seconds) => {
+    it(`answers 503 with Retry-After: ${seconds}`, () => {
+      const response = errorResponse(error);
+
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['Retry-After']).toBe(seconds);
+    });
+  });
+
+  it('answers a result too large for one Lambda response with 413, saying how many accounts fit', () => {
+    const response = errorResponse(new ResultTooLargeError('one Lambda response', 8_000_000, 6_291_556, 640));
+
+    expect(response.statusCode).toBe(413);
+    expect(response.body).toMatchObject({ ErrorCode: 40001 });
+    expect(response.body.ErrorInfo).toContain('at most 640 fit');
   });
 
   it('names the field of an invalid request in ErrorInfo', () => {

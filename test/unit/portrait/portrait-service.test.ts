@@ -355,12 +355,12 @@ describe('PortraitService and the limiter', () => {
 
   it('answers a DependencyError of the table when the limiter is unavailable, calling nobody', async () => {
     const parts = serviceOnFakes();
-    parts.limiter.script(unavailable);
+    parts.limiter.script(unavailable(2_500));
 
     const failure = await rejectionOf(parts.get(['alice']));
 
     expect(failure).toBeInstanceOf(DependencyError);
-    expect(failure).toMatchObject({ dependency: 'table', code: 70500 });
+    expect(failure).toMatchObject({ dependency: 'table', code: 70500, retryAfterMs: 2_500 });
     expect(parts.client.calls).toEqual([]);
   });
 
