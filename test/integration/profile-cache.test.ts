@@ -8,7 +8,7 @@ import {
   type ProfileCacheOptions,
 } from '../../shared/cache/profile-cache.ts';
 import type { DynamoDbClients } from '../../shared/dynamodb-client.ts';
-import type { CachePolicy } from '../../shared/portrait/ports.ts';
+import type { CacheEntry, CachePolicy } from '../../shared/portrait/ports.ts';
 import type { ProfileValue, UserProfileItem } from '../../shared/tencent/portrait-types.ts';
 import {
   dynaliteTablePerTest,
@@ -28,6 +28,12 @@ const SKEW_MS = 60_000;
 const DAY_MS = 86_400_000;
 const T0 = 1_800_000_000_000;
 const DEFAULT: CachePolicy = { mode: 'default' };
+
+/** The fresh hits of a read, as Tencent-shaped items by account. */
+const hitsOf = (entries: ReadonlyMap<string, CacheEntry>): Map<string, UserProfileItem> =>
+  new Map(
+    [...entries].filter(([, entry]) => entry.freshForMs > 0).map(([account, entry]) => [account, entry.item]),
+  );
 
 /** What Tencent answers for an account that exists: the given tags, in the given order. */
 const found = (account: string, values: Record<string, ProfileValue>): UserProfileItem => ({
@@ -81,7 +87,7 @@ describe('DynamoProfileCache on dynalite', () => {
   it('misses an account it never stored, then hits it with the tags in requested order', async () => {
     // Prepare
     const cache = cacheWith();
-    const before = await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT);
+    const before = hitsOf(await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT));
 
     // Act
     await cache.write(
@@ -90,7 +96,7 @@ describe('DynamoProfileCache on dynalite', () => {
       [found('alice', { [NICK]: 'Alice', [GENDER]: 'Gender_Type_Female' })],
       nowMs,
     );
-    const after = await cache.read(APP, ['alice'], [GENDER, NICK], DEFAULT);
+    const after = hitsOf(await cache.read(APP, ['alice'], [GENDER, NICK], DEFAULT));
 
     // Assess
     expect(before.size).toBe(0);
@@ -104,7 +110,7 @@ describe('DynamoProfileCache on dynalite', () => {
     await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
 
     // Act
-    const other = await cache.read(APP + 1, ['alice'], [NICK], DEFAULT);
+    const other = hitsOf(await cache.read(APP + 1, ['alice'], [NICK], DEFAULT));
 
     // Assess
     expect(other.size).toBe(0);
@@ -116,8 +122,8 @@ describe('DynamoProfileCache on dynalite', () => {
     await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
 
     // Act
-    const subset = await cache.read(APP, ['alice'], [NICK], DEFAULT);
-    const superset = await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT);
+    const subset = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
+    const superset = hitsOf(await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT));
 
     // Assess
     expect(subset.get('alice')).toEqual(found('alice', { [NICK]: 'Alice' }));
@@ -130,7 +136,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
     // Act
     await cache.write(APP, [NICK, GENDER], [found('bob', { [NICK]: 'Bob' })], nowMs);
-    const hits = await cache.read(APP, ['bob'], [GENDER, NICK], DEFAULT);
+    const hits = hitsOf(await cache.read(APP, ['bob'], [GENDER, NICK], DEFAULT));
 
     // Assess
     expect(hits.get('bob')).toEqual(found('bob', { [NICK]: 'Bob' }));
@@ -148,7 +154,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
       // Act
       await cache.write(APP, [LEVEL], [found('carol', { [LEVEL]: value })], nowMs);
-      const hits = await cache.read(APP, ['carol'], [LEVEL], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['carol'], [LEVEL], DEFAULT));
 
       // Assess
       expect(hits.get('carol')).toEqual(found('carol', { [LEVEL]: value }));
@@ -162,9 +168,9 @@ describe('DynamoProfileCache on dynalite', () => {
 
     // Act
     nowMs = T0 + TTL_S * 1000 - 1;
-    const lastFresh = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+    const lastFresh = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
     nowMs = T0 + TTL_S * 1000;
-    const expired = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+    const expired = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
     // Assess
     expect(lastFresh.has('alice')).toBe(true);
@@ -191,9 +197,9 @@ describe('DynamoProfileCache on dynalite', () => {
     await cache.write(APP, [NICK], [notFound('ghost')], nowMs);
 
     // Act
-    const fresh = await cache.read(APP, ['ghost'], [NICK, GENDER], DEFAULT);
+    const fresh = hitsOf(await cache.read(APP, ['ghost'], [NICK, GENDER], DEFAULT));
     nowMs = T0 + NEGATIVE_TTL_S * 1000;
-    const expired = await cache.read(APP, ['ghost'], [NICK], DEFAULT);
+    const expired = hitsOf(await cache.read(APP, ['ghost'], [NICK], DEFAULT));
 
     // Assess
     expect(fresh.get('ghost')).toEqual(notFound('ghost'));
@@ -208,7 +214,7 @@ describe('DynamoProfileCache on dynalite', () => {
     // Act
     nowMs += 1000;
     await cache.write(APP, [NICK], [found('dave', { [NICK]: 'Dave' }), notFound('erin')], nowMs);
-    const hits = await cache.read(APP, ['dave', 'erin'], [NICK], DEFAULT);
+    const hits = hitsOf(await cache.read(APP, ['dave', 'erin'], [NICK], DEFAULT));
 
     // Assess
     expect(hits.get('dave')).toEqual(found('dave', { [NICK]: 'Dave' }));
@@ -226,7 +232,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
     // Act
     await cache.write(APP, [NICK], [failed], nowMs);
-    const hits = await cache.read(APP, ['frank'], [NICK], DEFAULT);
+    const hits = hitsOf(await cache.read(APP, ['frank'], [NICK], DEFAULT));
 
     // Assess
     expect(hits.size).toBe(0);
@@ -246,7 +252,7 @@ describe('DynamoProfileCache on dynalite', () => {
       nowMs = T0 + ageSeconds * 1000;
 
       // Act
-      const hits = await cache.read(APP, ['alice'], [NICK], policy);
+      const hits = hitsOf(await cache.read(APP, ['alice'], [NICK], policy));
 
       // Assess
       expect(hits.has('alice')).toBe(hit);
@@ -260,7 +266,7 @@ describe('DynamoProfileCache on dynalite', () => {
     nowMs = T0 + 20_000;
 
     // Act
-    const narrowed = await cache.read(APP, ['ghost'], [NICK], { mode: 'max-age', maxAgeSeconds: 10 });
+    const narrowed = hitsOf(await cache.read(APP, ['ghost'], [NICK], { mode: 'max-age', maxAgeSeconds: 10 }));
 
     // Assess
     expect(narrowed.size).toBe(0);
@@ -274,7 +280,7 @@ describe('DynamoProfileCache on dynalite', () => {
       const cache = cacheWith({ client: clients.documentClient });
 
       // Act
-      const hits = await cache.read(APP, ['alice'], [NICK], policy);
+      const hits = hitsOf(await cache.read(APP, ['alice'], [NICK], policy));
       await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
 
       // Assess
@@ -292,10 +298,10 @@ describe('DynamoProfileCache on dynalite', () => {
 
     // Act
     nowMs = T0 + 500_000;
-    const both = await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT);
+    const both = hitsOf(await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT));
     nowMs = T0 + TTL_S * 1000 + 1;
-    const nickOnly = await cache.read(APP, ['alice'], [NICK], DEFAULT);
-    const genderOnly = await cache.read(APP, ['alice'], [GENDER], DEFAULT);
+    const nickOnly = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
+    const genderOnly = hitsOf(await cache.read(APP, ['alice'], [GENDER], DEFAULT));
 
     // Assess
     expect(both.get('alice')).toEqual(found('alice', { [NICK]: 'Alice', [GENDER]: 'Gender_Type_Female' }));
@@ -314,7 +320,7 @@ describe('DynamoProfileCache on dynalite', () => {
     await cache.write(APP, [NICK], written, nowMs);
 
     // Act
-    const hits = await cache.read(APP, [...accounts, 'user-1', 'user-2'], [NICK], DEFAULT);
+    const hits = hitsOf(await cache.read(APP, [...accounts, 'user-1', 'user-2'], [NICK], DEFAULT));
 
     // Assess
     expect(hits).toEqual(new Map(written.map((item) => [item.To_Account, item])));
@@ -347,7 +353,7 @@ describe('DynamoProfileCache on dynalite', () => {
     );
 
     // Act
-    const hits = await cache.read(APP, accounts, [NICK], DEFAULT);
+    const hits = hitsOf(await cache.read(APP, accounts, [NICK], DEFAULT));
 
     // Assess
     expect([...hits.keys()].sort()).toEqual(accounts);
@@ -379,7 +385,7 @@ describe('DynamoProfileCache on dynalite', () => {
     await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
 
     // Act
-    const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+    const hits = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
     // Assess
     expect(hits.size).toBe(0);
@@ -403,7 +409,7 @@ describe('DynamoProfileCache on dynalite', () => {
     const items = Array.from({ length: 60 }, (_, i) => found(`user-${i}`, { [NICK]: 'x' }));
 
     // Act
-    const hits = await cache.read(APP, ['alice', 'bob'], [NICK], DEFAULT);
+    const hits = hitsOf(await cache.read(APP, ['alice', 'bob'], [NICK], DEFAULT));
     await cache.write(APP, [NICK], items, nowMs);
     down.client.destroy();
 
@@ -426,7 +432,7 @@ describe('DynamoProfileCache on dynalite', () => {
       // Act
       const newer = await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice 2' }], T0 + 2000);
       const older = await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice 1' }], T0 + 1000);
-      const hits = await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT));
 
       // Assess
       expect([newer, older]).toEqual([1, 0]);
@@ -442,7 +448,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
       // Act
       const applied = await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice before' }], T0 - 1);
-      const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
       // Assess
       expect(applied).toBe(0);
@@ -458,7 +464,7 @@ describe('DynamoProfileCache on dynalite', () => {
       // Act
       const forgotten = await cache.applyChanges(APP, 'alice', [], T0 + 1000, undefined, [NICK]);
       const kept = await cache.applyChanges(APP, 'bob', [], T0 - 1, undefined, [NICK]);
-      const hits = await cache.read(APP, ['alice', 'bob'], [NICK], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['alice', 'bob'], [NICK], DEFAULT));
 
       // Assess
       expect([forgotten, kept]).toEqual([1, 0]);
@@ -488,8 +494,8 @@ describe('DynamoProfileCache on dynalite', () => {
 
       // Act
       const applied = await cache.applyChanges(APP, 'newbie', [{ Tag: NICK, Value: 'Newbie' }], T0 + 500);
-      const nick = await cache.read(APP, ['newbie'], [NICK], DEFAULT);
-      const withGender = await cache.read(APP, ['newbie'], [NICK, GENDER], DEFAULT);
+      const nick = hitsOf(await cache.read(APP, ['newbie'], [NICK], DEFAULT));
+      const withGender = hitsOf(await cache.read(APP, ['newbie'], [NICK, GENDER], DEFAULT));
 
       // Assess
       expect(applied).toBe(1);
@@ -536,7 +542,7 @@ describe('DynamoProfileCache on dynalite', () => {
         );
 
         // Act
-        const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+        const hits = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
         // Assess
         expect(applied).toBe(1);
@@ -553,9 +559,9 @@ describe('DynamoProfileCache on dynalite', () => {
       // Act
       nowMs = T0 + 1000;
       await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice 2' })], T0 + 1000);
-      const fetched = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const fetched = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
       nowMs = T0 + DAY_MS;
-      const atTheForgedStamp = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const atTheForgedStamp = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
       // Assess
       expect(fetched.get('alice')).toEqual(found('alice', { [NICK]: 'Alice 2' }));
@@ -571,7 +577,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
       // Act
       const applied = await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice 2' }], T0 + 500);
-      const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
       // Assess
       expect(applied).toBe(1);
@@ -598,8 +604,10 @@ describe('DynamoProfileCache on dynalite', () => {
       await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice 2' }], T0 + 30_000);
 
       // Act
-      const revalidate = await cache.read(APP, ['alice'], [NICK], { mode: 'max-age', maxAgeSeconds: 0 });
-      const byDefault = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const revalidate = hitsOf(
+        await cache.read(APP, ['alice'], [NICK], { mode: 'max-age', maxAgeSeconds: 0 }),
+      );
+      const byDefault = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
       // Assess
       expect(revalidate.has('alice')).toBe(false);
@@ -618,7 +626,7 @@ describe('DynamoProfileCache on dynalite', () => {
       );
 
       // Act
-      const hits = await cache.read(APP, ['ghost'], [NICK], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['ghost'], [NICK], DEFAULT));
 
       // Assess
       expect(applied).toBe(1);
@@ -629,12 +637,12 @@ describe('DynamoProfileCache on dynalite', () => {
       // Prepare
       const cache = cacheWith();
       await cache.write(APP, [NICK], [notFound('ghost')], T0 + DAY_MS);
-      const ahead = await cache.read(APP, ['ghost'], [NICK], DEFAULT);
+      const ahead = hitsOf(await cache.read(APP, ['ghost'], [NICK], DEFAULT));
 
       // Act
       nowMs = T0 + 1000;
       await cache.write(APP, [NICK], [notFound('ghost')], T0 + 1000);
-      const replaced = await cache.read(APP, ['ghost'], [NICK], DEFAULT);
+      const replaced = hitsOf(await cache.read(APP, ['ghost'], [NICK], DEFAULT));
 
       // Assess
       expect(ahead.has('ghost')).toBe(false);
@@ -671,7 +679,7 @@ describe('DynamoProfileCache on dynalite', () => {
         [found('alice', { [NICK]: 'Alice', [GENDER]: 'Gender_Type_Male', [LEVEL]: 3 })],
         T0,
       );
-      const hits = await cache.read(APP, ['alice'], [NICK, GENDER, LEVEL], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['alice'], [NICK, GENDER, LEVEL], DEFAULT));
 
       // Assess
       expect(applied).toBe(1);
@@ -690,7 +698,7 @@ describe('DynamoProfileCache on dynalite', () => {
       // Act
       nowMs = T0 + 1000;
       await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice 3' })], T0 + 401);
-      const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
       // Assess
       expect(hits.get('alice')).toEqual(found('alice', { [NICK]: 'Alice 3' }));
@@ -729,7 +737,7 @@ describe('DynamoProfileCache on dynalite', () => {
                 );
               else await cache.applyChanges(APP, account, [{ Tag: NICK, Value: `n@${stamp}` }], T0 + stamp);
             }
-            const hits = await cache.read(APP, [account], [NICK, GENDER], DEFAULT);
+            const hits = hitsOf(await cache.read(APP, [account], [NICK, GENDER], DEFAULT));
 
             // Assess
             expect(hits.get(account)).toEqual(
@@ -749,11 +757,13 @@ describe('DynamoProfileCache on dynalite', () => {
       await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], T0);
 
       // Act
-      const narrowed = await cache.read(APP, ['alice'], [NICK], { mode: 'max-age', maxAgeSeconds: 5 });
+      const narrowed = hitsOf(
+        await cache.read(APP, ['alice'], [NICK], { mode: 'max-age', maxAgeSeconds: 5 }),
+      );
       nowMs = T0 + TTL_S * 1000 - 1;
-      const lastFresh = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const lastFresh = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
       nowMs = T0 + TTL_S * 1000;
-      const expired = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const expired = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
       // Assess
       expect(narrowed.has('alice')).toBe(false);
@@ -777,8 +787,8 @@ describe('DynamoProfileCache on dynalite', () => {
       // Act: the 40003 lands after the webhook
       nowMs = T0 + 1000;
       await cache.write(APP, [NICK, GENDER], [notFound('phoenix')], T0);
-      const nick = await cache.read(APP, ['phoenix'], [NICK], DEFAULT);
-      const withGender = await cache.read(APP, ['phoenix'], [NICK, GENDER], DEFAULT);
+      const nick = hitsOf(await cache.read(APP, ['phoenix'], [NICK], DEFAULT));
+      const withGender = hitsOf(await cache.read(APP, ['phoenix'], [NICK, GENDER], DEFAULT));
 
       // Assess
       expect(nick.get('phoenix')).toEqual(found('phoenix', { [NICK]: 'Reborn' }));
@@ -813,7 +823,7 @@ describe('DynamoProfileCache on dynalite', () => {
           // Act
           for (const landing of [first, second])
             await cache.write(APP, [NICK], [answer(landing)], T0 + landing.fetchedAt);
-          const hits = await cache.read(APP, ['ivan'], [NICK], DEFAULT);
+          const hits = hitsOf(await cache.read(APP, ['ivan'], [NICK], DEFAULT));
 
           // Assess
           expect(hits.get('ivan')).toEqual(answer({ kind: served, fetchedAt: 0 }));
@@ -821,7 +831,7 @@ describe('DynamoProfileCache on dynalite', () => {
       },
     );
 
-    describe.each<{ last: string; land: (cache: DynamoProfileCache) => Promise<void> }>([
+    describe.each<{ last: string; land: (cache: DynamoProfileCache) => Promise<number> }>([
       {
         last: 'values fetched before the event',
         land: (cache) => cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], T0 + 100),
@@ -857,7 +867,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
       // Act
       await cache.write(APP, tags, [found('wide', profile)], T0);
-      const hits = await cache.read(APP, ['wide'], tags, DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['wide'], tags, DEFAULT));
 
       // Assess
       const expressions = seen
