@@ -30,7 +30,7 @@ export interface GatewayOverrides {
   metrics?: Metrics;
 }
 
-/** The object graph of one process, built once (DESIGN.md §3): handlers only decode, call and encode. */
+/** The object graph of one process, built once (docs/architecture.md, "Layers"): handlers only decode, call and encode. */
 export interface Gateway {
   readonly config: GatewayConfig;
   readonly service: PortraitService;
@@ -100,6 +100,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     tableName: config.tableName,
     cacheTtlSeconds: config.cacheTtlSeconds,
     negativeCacheTtlSeconds: config.negativeCacheTtlSeconds,
+    staleIfErrorSeconds: config.staleIfErrorSeconds,
     onError: (operation, error) => {
       logger.warn(`cache ${operation} failed`, { error });
       metrics.addMetric('CacheErrors', MetricUnit.Count, 1);
@@ -120,7 +121,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
       : new SQSClient(awsClientOptions({ ...overrides.aws, endpoint: overrides.sqsEndpoint }));
   return {
     config,
-    service: new PortraitService({ client, cache, limiter }),
+    service: new PortraitService({ client, cache, limiter, earlyRefreshMs: config.earlyRefreshMs }),
     cache,
     limiter,
     credentials,

@@ -51,7 +51,8 @@ export function createMetrics(): Metrics {
 
 /**
  * Adds the numbers of one served request to the invocation's metrics: CacheHits, CacheMisses,
- * UpstreamCalls, SlotWaitMs, SlotDenied, and UpstreamErrors with an `ErrorCode` dimension per code.
+ * UpstreamCalls, SlotWaitMs, SlotDenied, StaleServed, EarlyRefreshes, CacheWritesDropped, and
+ * UpstreamErrors with an `ErrorCode` dimension per code.
  */
 export function recordServeStats(metrics: Metrics, stats: ServeStats): void {
   metrics.addMetric('CacheHits', MetricUnit.Count, stats.cacheHits);
@@ -59,6 +60,9 @@ export function recordServeStats(metrics: Metrics, stats: ServeStats): void {
   metrics.addMetric('UpstreamCalls', MetricUnit.Count, stats.upstreamCalls);
   metrics.addMetric('SlotWaitMs', MetricUnit.Milliseconds, stats.slotWaitMs);
   metrics.addMetric('SlotDenied', MetricUnit.Count, stats.slotDenied);
+  metrics.addMetric('StaleServed', MetricUnit.Count, stats.staleServed);
+  metrics.addMetric('EarlyRefreshes', MetricUnit.Count, stats.earlyRefreshes);
+  metrics.addMetric('CacheWritesDropped', MetricUnit.Count, stats.cacheWritesDropped);
   for (const [code, count] of Object.entries(stats.upstreamErrors)) {
     const single = metrics.singleMetric();
     single.addDimension('ErrorCode', code);
