@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { jitteredBackoffMs } from '../async/backoff.ts';
 import { batchesOf } from '../async/batches.ts';
+import { ConcurrencyLimit } from '../async/concurrency-limit.ts';
 import { untilFirstFailure } from '../async/until-first-failure.ts';
 import { DependencyError } from '../errors.ts';
 import type { CacheEntry, CachePolicy, ProfileCache } from '../portrait/ports.ts';
@@ -66,7 +67,11 @@ export interface ProfileCacheOptions {
   staleIfErrorSeconds?: number;
   /** Told about every DynamoDB failure that `read`/`write` swallowed. Default: ignore. */
   onError?: (operation: CacheOperation, error: unknown) => void;
-  /** `UpdateItem` calls in flight per `write`. Default 25 (the SDK pools 50 sockets). */
+  /**
+   * `UpdateItem` calls in flight for all writes of this cache together. Default 25: the SDK pools
+   * 50 sockets, and the rate limiter's and the reads' calls must still find one while many
+   * requests store their answers at once.
+   */
   writeConcurrency?: number;
   /** Retries of a BatchGetItem's `UnprocessedKeys`, with doubling backoff. Default 4 (≤ ~0.4 s). */
   unprocessedRetries?: number;
@@ -103,6 +108,7 @@ export class DynamoProfileCache implements ProfileCache {
   readonly #now: () => number;
   readonly #onError: (operation: CacheOperation, error: unknown) => void;
   readonly #writeConcurrency: number;
+  readonly #writeSlots: ConcurrencyLimit;
   readonly #unprocessedRetries: number;
   readonly #sleep: (ms: number) => Promise<void>;
 
@@ -118,6 +124,7 @@ export class DynamoProfileCache implements ProfileCache {
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? (() => {});
     this.#writeConcurrency = options.writeConcurrency ?? 25;
+    this.#writeSlots = new ConcurrencyLimit(this.#writeConcurrency);
     this.#unprocessedRetries = options.unprocessedRetries ?? 4;
     this.#sleep = options.sleep ?? sleep;
   }
@@ -175,17 +182,21 @@ export class DynamoProfileCache implements ProfileCache {
     const tagList = [...new Set(tags)];
     const answers = cacheableAnswers(tagList, items);
     if (answers.length === 0) return 0;
-    const signal = deadlineMs === undefined ? undefined : AbortSignal.timeout(deadlineMs - this.#now());
-    if (signal?.aborted) return answers.length;
+    const timeLeftMs = deadlineMs === undefined ? undefined : deadlineMs - this.#now();
+    if (timeLeftMs !== undefined && timeLeftMs <= 0) return answers.length;
+    const signal = timeLeftMs === undefined ? undefined : AbortSignal.timeout(timeLeftMs);
     let stored = 0;
-    const failure = await untilFirstFailure(answers, this.#writeConcurrency, async (item) => {
-      const key = profileKey(sdkAppId, item.To_Account);
-      if (item.ResultCode === 0) {
-        const stamped = stampedTags(tagList, item.ProfileItem ?? [], fetchedAtMs);
-        await this.#storeValues(key, stamped, fetchedAtMs, signal);
-      } else await this.#storeNotFound(key, { at: fetchedAtMs, info: item.ResultInfo }, signal);
-      stored += 1;
-    });
+    const failure = await untilFirstFailure(answers, this.#writeConcurrency, (item) =>
+      this.#writeSlots.run(async () => {
+        signal?.throwIfAborted();
+        const key = profileKey(sdkAppId, item.To_Account);
+        if (item.ResultCode === 0) {
+          const stamped = stampedTags(tagList, item.ProfileItem ?? [], fetchedAtMs);
+          await this.#storeValues(key, stamped, fetchedAtMs, signal);
+        } else await this.#storeNotFound(key, { at: fetchedAtMs, info: item.ResultInfo }, signal);
+        stored += 1;
+      }),
+    );
     if (failure && !signal?.aborted) this.#onError('write', failure.error);
     return answers.length - stored;
   }

@@ -410,12 +410,129 @@ describe('DynamoProfileCache on dynalite', () => {
 
     // Act
     const hits = hitsOf(await cache.read(APP, ['alice', 'bob'], [NICK], DEFAULT));
-    await cache.write(APP, [NICK], items, nowMs);
+    const dropped = await cache.write(APP, [NICK], items, nowMs);
     down.client.destroy();
 
     // Assess
     expect(hits.size).toBe(0);
+    expect(dropped).toBe(60);
     expect(errors.map((entry) => entry.operation)).toEqual(['read', 'write']);
+  });
+
+  describe('stale-if-error', () => {
+    const HOUR_S = 3600;
+
+    it('reads a value past its TTL as a stale entry for the window, then not at all', async () => {
+      // Prepare
+      const cache = cacheWith({ staleIfErrorSeconds: HOUR_S });
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' }), notFound('ghost')], nowMs);
+
+      // Act
+      const fresh = await cache.read(APP, ['alice', 'ghost'], [NICK], DEFAULT);
+      nowMs = T0 + TTL_S * 1000 + 5000;
+      const stale = await cache.read(APP, ['alice', 'ghost'], [NICK], DEFAULT);
+      const narrowed = await cache.read(APP, ['alice'], [NICK], { mode: 'default', staleIfErrorSeconds: 5 });
+      nowMs = T0 + (TTL_S + HOUR_S) * 1000;
+      const gone = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+
+      // Assess
+      expect(fresh.get('alice')).toEqual({
+        item: found('alice', { [NICK]: 'Alice' }),
+        freshForMs: TTL_S * 1000,
+      });
+      expect(fresh.get('ghost')?.freshForMs).toBe(NEGATIVE_TTL_S * 1000);
+      expect(stale.get('alice')).toEqual({ item: found('alice', { [NICK]: 'Alice' }), freshForMs: -5000 });
+      expect(stale.get('ghost')).toEqual({
+        item: notFound('ghost'),
+        freshForMs: -(TTL_S - NEGATIVE_TTL_S) * 1000 - 5000,
+      });
+      expect(narrowed.size).toBe(0);
+      expect(gone.size).toBe(0);
+    });
+
+    it('keeps the item until the end of the window', async () => {
+      // Prepare
+      const cache = cacheWith({ staleIfErrorSeconds: HOUR_S });
+
+      // Act
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
+      const { Item } = await table.dynamo.documentClient.send(
+        new GetCommand({ TableName: table.tableName, Key: { pk: profileKey(APP, 'alice') } }),
+      );
+
+      // Assess
+      expect(Item?.expiresAt).toBe((T0 + (TTL_S + HOUR_S) * 1000) / 1000);
+    });
+
+    it('reads for no-cache only when it names a stale-if-error window, and then nothing as fresh', async () => {
+      // Prepare
+      const { clients, seen } = observedClients();
+      const cache = cacheWith({ client: clients.documentClient, staleIfErrorSeconds: HOUR_S });
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
+      seen.length = 0;
+
+      // Act
+      const plain = await cache.read(APP, ['alice'], [NICK], { mode: 'no-cache' });
+      const withFallback = await cache.read(APP, ['alice'], [NICK], {
+        mode: 'no-cache',
+        staleIfErrorSeconds: 60,
+      });
+
+      // Assess
+      expect(plain.size).toBe(0);
+      expect(withFallback.get('alice')).toEqual({ item: found('alice', { [NICK]: 'Alice' }), freshForMs: 0 });
+      expect(seen.map((command) => command.name)).toEqual(['BatchGetItemCommand']);
+    });
+  });
+
+  describe('the write deadline', () => {
+    it('stores nothing once the deadline has passed, counting what it dropped and reporting no error', async () => {
+      // Prepare
+      const { clients, seen } = observedClients();
+      const cache = cacheWith({ client: clients.documentClient });
+
+      // Act
+      const dropped = await cache.write(
+        APP,
+        [NICK],
+        [found('alice', { [NICK]: 'A' }), notFound('ghost')],
+        nowMs,
+        nowMs,
+      );
+
+      // Assess
+      expect(dropped).toBe(2);
+      expect(seen).toEqual([]);
+      expect(errors).toEqual([]);
+    });
+
+    it('aborts the calls still in flight at the deadline and starts no more: the rest is dropped', async () => {
+      // Prepare: each UpdateItem waits 200 ms before it reaches dynalite.
+      const clients = table.dynamo.newClients();
+      interceptCommands(clients, async (_command, proceed) => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return proceed();
+      });
+      const cache = cacheWith({ client: clients.documentClient, now: Date.now, writeConcurrency: 5 });
+      const items = Array.from({ length: 40 }, (_, i) => found(`user-${i}`, { [NICK]: 'x' }));
+
+      // Act
+      const dropped = await cache.write(APP, [NICK], items, Date.now(), Date.now() + 300);
+
+      // Assess: the first five landed before the deadline; nothing else did.
+      const stored = hitsOf(
+        await cacheWith({ now: Date.now }).read(
+          APP,
+          items.map((i) => i.To_Account),
+          [NICK],
+          DEFAULT,
+        ),
+      );
+      expect(dropped).toBe(40 - stored.size);
+      expect(stored.size).toBeGreaterThanOrEqual(1);
+      expect(stored.size).toBeLessThan(40);
+      expect(errors).toEqual([]);
+    });
   });
 
   describe('applyChanges (webhook profile changes)', () => {

@@ -1,5 +1,6 @@
 import type { TencentEmulator } from '../../infra/local/emulator.ts';
 import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
+import { DEFAULTS } from '../../shared/config.ts';
 import type { DynamoDbClients } from '../../shared/dynamodb-client.ts';
 import { PortraitService } from '../../shared/portrait/portrait-service.ts';
 import { DynamoRateLimiter } from '../../shared/ratelimit/dynamo-rate-limiter.ts';
@@ -34,15 +35,23 @@ export interface ServiceInstanceOptions {
   tableName: string;
   /** This instance's clock offset from true time (simulated skew between Lambda instances). */
   clockOffsetMs?: number;
+  /** This instance's clock instead (epoch ms), e.g. a manual one shared by several instances. */
+  now?: () => number;
   ceilingPerSecond?: number;
   cacheTtlSeconds?: number;
+  /** Default `DEFAULTS.staleIfErrorSeconds`, as deployed. */
+  staleIfErrorSeconds?: number;
+  /** Default `DEFAULTS.earlyRefreshMs`, as deployed. */
+  earlyRefreshMs?: number;
+  /** The early refresh's draws; default `Math.random`. */
+  random?: () => number;
   /** Clients for the cache and limiter; default fresh clients on the fixture's dynalite. */
   clients?: DynamoDbClients;
 }
 
 /** One Lambda instance's worth of the gateway's object graph, built from the real adapters. */
 export function serviceInstance(parts: ServiceParts, options: ServiceInstanceOptions) {
-  const now = () => Date.now() + (options.clockOffsetMs ?? 0);
+  const now = options.now ?? (() => Date.now() + (options.clockOffsetMs ?? 0));
   const { documentClient } = options.clients ?? parts.dynamo.newClients();
   const cacheErrors: unknown[] = [];
   const limiterErrors: unknown[] = [];
@@ -51,6 +60,7 @@ export function serviceInstance(parts: ServiceParts, options: ServiceInstanceOpt
     tableName: options.tableName,
     cacheTtlSeconds: options.cacheTtlSeconds ?? 600,
     negativeCacheTtlSeconds: 60,
+    staleIfErrorSeconds: options.staleIfErrorSeconds ?? DEFAULTS.staleIfErrorSeconds,
     now,
     onError: (_operation, error) => cacheErrors.push(error),
   });
@@ -67,7 +77,14 @@ export function serviceInstance(parts: ServiceParts, options: ServiceInstanceOpt
     origins: [parts.emulator.url],
     timeouts: { headersMs: 1500, bodyMs: 1500 },
   });
-  const service = new PortraitService({ client, cache, limiter, now });
+  const service = new PortraitService({
+    client,
+    cache,
+    limiter,
+    now,
+    earlyRefreshMs: options.earlyRefreshMs ?? DEFAULTS.earlyRefreshMs,
+    ...(options.random && { random: options.random }),
+  });
   return { service, cache, limiter, cacheErrors, limiterErrors, now };
 }
 
