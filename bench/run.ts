@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the gateway's numbers on this machine, printed as markdown and written to
- * bench/results.md. All load goes to 127.0.0.1, bounded in count and time (about 2 minutes).
+ * bench/results.md. All load goes to 127.0.0.1, bounded in count and time (about 5 minutes on 2 cores).
  *
  *   1. Ceiling: 3 gateway processes sharing one dynalite and one Tencent IM emulator (each its
  *      own process), demand at 3× the 200/s ceiling for 10 s, measured at the emulator.
@@ -11,6 +11,8 @@
  *   5. PortraitService in process: upstream calls per 100 uncached accounts by request size, and
  *      a warm read of 100 accounts against a bare BatchGetItem.
  *   6. Cold start: the `cdk synth` HTTP bundle against a bundle of only its AWS SDK clients.
+ *   7. The cache (bench/cache.ts): calls per 100 uncached accounts by request size via HTTP and
+ *      the queue, the herd of a hot account at expiry, and stale answers during an outage.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -21,6 +23,7 @@ import {
   type GatewayProcess,
   startGatewayProcess,
 } from '../test/support/gateway-process.ts';
+import { cacheTables, runCache } from './cache.ts';
 import {
   ACCOUNTS_PER_REQUEST,
   CEILING,
@@ -205,6 +208,8 @@ console.error('bench: PortraitService in process');
 const service = await runService();
 console.error('bench: cold start (cdk synth, then fresh processes)');
 const cold = await runColdStart();
+console.error('bench: the cache');
+const cache = await runCache();
 
 const report = [
   '# Benchmarks',
@@ -226,6 +231,8 @@ const report = [
   serviceTables(service),
   '',
   coldStartTable(cold),
+  '',
+  cacheTables(cache),
   '',
 ].join('\n');
 writeFileSync(RESULTS, report);
