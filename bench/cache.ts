@@ -161,8 +161,8 @@ async function herd(instances: number, earlyRefreshMs: number): Promise<HerdResu
       });
     await read(0);
     const ttlMs = DEFAULTS.cacheTtlSeconds * 1000;
-    // Where the first early refresh falls (scale × ln(reads per scale), docs/cache.md), and a scale
-    // before it; without the early refresh, a second before expiry.
+    // From a scale before where the first early refresh falls (docs/cache.md, "Early refresh");
+    // without the early refresh, from a second before expiry.
     const readsPerMs = HERD_READERS / HERD_STEP_MS;
     const leadMs = earlyRefreshMs === 0 ? 1000 : earlyRefreshMs * (Math.log(readsPerMs * earlyRefreshMs) + 1);
     let storedAt = clock.now();
