@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { TencentEmulator } from '../../infra/local/emulator.ts';
 import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
 import { DEFAULTS } from '../../shared/config.ts';
@@ -93,3 +94,42 @@ export const freshTable = (parts: ServiceParts): Promise<string> => createTestTa
 
 /** A deadline `ms` from now, on true time. */
 export const deadlineIn = (ms: number): number => Date.now() + ms;
+
+/** The service parts of a block of tests and the table of the test running now. */
+export interface ServicePartsPerTest {
+  readonly parts: ServiceParts;
+  readonly tableName: string;
+}
+
+/**
+ * Registers hooks in the calling file or `describe` block: one dynalite and one emulator for all of
+ * its tests, and before each a fresh table, no faults and no recorded calls. Read the fields in
+ * hooks and tests.
+ */
+export function servicePartsPerTest(): ServicePartsPerTest {
+  let parts: ServiceParts | undefined;
+  let tableName: string | undefined;
+  beforeAll(async () => {
+    parts = await startServiceParts();
+  });
+  afterAll(async () => {
+    await parts?.close();
+  });
+  beforeEach(async () => {
+    if (parts === undefined) throw new Error('the service parts did not start');
+    tableName = await freshTable(parts);
+    parts.emulator.clearFaults();
+    parts.emulator.resetCalls();
+  });
+  return {
+    get parts() {
+      if (parts === undefined)
+        throw new Error('the service parts start in beforeAll: read them in a hook or test');
+      return parts;
+    },
+    get tableName() {
+      if (tableName === undefined) throw new Error('the table is made in beforeEach: read it in a test');
+      return tableName;
+    },
+  };
+}
