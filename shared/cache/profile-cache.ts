@@ -170,7 +170,7 @@ export class DynamoProfileCache implements ProfileCache {
    * failures are not cached ({@link cacheableAnswers}). Never throws: after the first DynamoDB
    * failure the rest of the write is dropped and reported; at `deadlineMs` the calls in flight are
    * aborted and the rest dropped, unreported (the caller counts what was dropped). Resolves to the
-   * number of answers not stored.
+   * number of answers not known to be stored (an aborted call may still have landed).
    */
   async write(
     sdkAppId: number,

@@ -31,7 +31,7 @@ export interface ServeStats {
   earlyRefreshes: number;
   /** Accounts that waited for another request's fetch of them instead of calling (single flight). */
   flightsJoined: number;
-  /** Fetched answers not stored: the cache write ran out of the request's time, or failed. */
+  /** Fetched answers not known to be stored: the cache write ran out of the request's time, or failed. */
   cacheWritesDropped: number;
 }
 

@@ -84,7 +84,8 @@ export interface ProfileCache {
    * replace a value stamped later (a webhook's change that landed while the call was in flight).
    * Nothing is stored after `deadlineMs` (epoch ms; default: no deadline): what is unfinished then
    * is dropped, so the answer is never late for its cache write. Never throws; resolves to the
-   * number of answers not stored (the deadline, or a DynamoDB failure).
+   * number of answers not known to be stored: not started by the deadline, cut short by it (such a
+   * call may still have landed), or lost to a DynamoDB failure.
    */
   write(
     sdkAppId: number,

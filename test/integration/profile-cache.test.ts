@@ -519,7 +519,7 @@ describe('DynamoProfileCache on dynalite', () => {
       // Act
       const dropped = await cache.write(APP, [NICK], items, Date.now(), Date.now() + 300);
 
-      // Assess: the first five landed before the deadline; nothing else did.
+      // Assess: 40 calls of 200 ms, five at a time, take 1.6 s; what was stored by 300 ms is all that is.
       const stored = hitsOf(
         await cacheWith({ now: Date.now }).read(
           APP,
@@ -528,9 +528,9 @@ describe('DynamoProfileCache on dynalite', () => {
           DEFAULT,
         ),
       );
-      expect(dropped).toBe(40 - stored.size);
-      expect(stored.size).toBeGreaterThanOrEqual(1);
-      expect(stored.size).toBeLessThan(40);
+      // A call aborted after it reached DynamoDB may still land: it counts as dropped all the same.
+      expect(dropped).toBeGreaterThanOrEqual(40 - stored.size);
+      expect(stored.size).toBeLessThanOrEqual(5);
       expect(errors).toEqual([]);
     });
   });
