@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the gateway's numbers on this machine, printed as markdown and written to
- * bench/results.md. All load goes to 127.0.0.1, bounded in count and time (about 2 minutes).
+ * bench/results.md. All load goes to 127.0.0.1, bounded in count and time (about 5 minutes on 2 cores).
  *
  *   1. Ceiling: 3 gateway processes sharing one dynalite and one Tencent IM emulator (each its
  *      own process), demand at 3× the 200/s ceiling for 10 s, measured at the emulator.
@@ -14,6 +14,8 @@
  *   7. Costs: DynamoDB units, Lambda time, upstream calls and SQS requests per request at 0, 50 and
  *      90 % cache hits, and what a million profile reads cost at list prices (docs/costs.md).
  *   8. Webhook flood: one signed profile change of up to 180,000 tags to a fresh local gateway.
+ *   9. The cache (bench/cache.ts): calls per 100 uncached accounts by request size via HTTP and
+ *      the queue, the herd of a hot account at expiry, and stale answers during an outage.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -24,6 +26,7 @@ import {
   type GatewayProcess,
   startGatewayProcess,
 } from '../test/support/gateway-process.ts';
+import { cacheTables, runCache } from './cache.ts';
 import {
   ACCOUNTS_PER_REQUEST,
   CEILING,
@@ -225,6 +228,8 @@ console.error('bench: costs per request and per million profile reads');
 const costs = await runCosts();
 console.error('bench: webhook flood (a fresh gateway per case)');
 const flood = await runWebhookFlood();
+console.error('bench: the cache');
+const cache = await runCache();
 
 const report = [
   '# Benchmarks',
@@ -252,6 +257,8 @@ const report = [
   perMillionTable(costs),
   '',
   floodTable(flood),
+  '',
+  cacheTables(cache),
   '',
 ].join('\n');
 writeFileSync(RESULTS, report);

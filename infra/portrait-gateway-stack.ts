@@ -57,6 +57,16 @@ export const MAX_RECEIVE_COUNT = 5;
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 /**
+ * What the queue function is handed at once: up to 100 messages (Tencent's 100 accounts per call,
+ * should each message ask for one), gathered for up to a second (SQS takes a batch above 10 only
+ * with a window). The timeouts follow from it (`api-routes.ts`): a batch of 100 messages of 1000
+ * accounts is 1000 calls, and the function's time is sized for that at a sixth of the ceiling;
+ * the request queue hides a batch six times as long (VISIBILITY_TIMEOUT_FACTOR), and the pollers
+ * never outnumber the reserved instances (`maxConcurrency`).
+ */
+export const QUEUE_BATCH = { size: 100, window: Duration.seconds(1) } as const;
+
+/**
  * The item operations the functions' code sends (shared/cache, shared/ratelimit): no scans, queries,
  * deletes or table-level calls. A webhook only updates the profile items it changes.
  */
@@ -159,6 +169,7 @@ export class PortraitGatewayStack extends Stack {
       RATE_LIMIT_PER_SECOND: String(config.rateLimitPerSecond),
       CACHE_TTL_SECONDS: String(config.cacheTtlSeconds),
       NEGATIVE_CACHE_TTL_SECONDS: String(config.negativeCacheTtlSeconds),
+      STALE_IF_ERROR_SECONDS: String(config.staleIfErrorSeconds),
       MAX_ACCOUNTS_PER_REQUEST: String(config.maxAccountsPerRequest),
     };
     const common = { projectRoot: PROJECT_ROOT, logRetention, bundleAwsSdk: props.bundleAwsSdk ?? true };
@@ -222,9 +233,10 @@ export class PortraitGatewayStack extends Stack {
       `SqsEventSource:${Names.nodeUniqueId(this.requestQueue.node)}`,
       {
         eventSourceArn: this.requestQueue.queueArn,
-        batchSize: 10,
-        // Coalescing is the queue path's economy: wait up to a second to fill a batch.
-        maxBatchingWindow: Duration.seconds(1),
+        // Coalescing is the queue path's economy: up to 100 messages, waiting up to a second for them,
+        // so that 100 messages of one account each cost one call of 100 (see QUEUE_BATCH).
+        batchSize: QUEUE_BATCH.size,
+        maxBatchingWindow: QUEUE_BATCH.window,
         reportBatchItemFailures: true,
         // Pollers beyond the reserved concurrency would be throttled, burning receive counts.
         maxConcurrency: config.queueReservedConcurrency,

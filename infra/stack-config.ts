@@ -13,6 +13,7 @@ export interface StackConfig {
   rateLimitPerSecond: number;
   cacheTtlSeconds: number;
   negativeCacheTtlSeconds: number;
+  staleIfErrorSeconds: number;
   maxAccountsPerRequest: number;
   httpReservedConcurrency: number;
   queueReservedConcurrency: number;
@@ -35,6 +36,7 @@ export const STACK_DEFAULTS = {
   rateLimitPerSecond: DEFAULTS.rateLimitPerSecond,
   cacheTtlSeconds: DEFAULTS.cacheTtlSeconds,
   negativeCacheTtlSeconds: DEFAULTS.negativeCacheTtlSeconds,
+  staleIfErrorSeconds: DEFAULTS.staleIfErrorSeconds,
   maxAccountsPerRequest: DEFAULTS.maxAccountsPerRequest,
   httpReservedConcurrency: 50,
   queueReservedConcurrency: 10,
@@ -54,6 +56,7 @@ export const CONTEXT_KEYS = [
   'rateLimitPerSecond',
   'cacheTtlSeconds',
   'negativeCacheTtlSeconds',
+  'staleIfErrorSeconds',
   'maxAccountsPerRequest',
   'httpReservedConcurrency',
   'queueReservedConcurrency',
@@ -120,6 +123,7 @@ const contextSchema = z.object({
   rateLimitPerSecond: whole(BOUNDS.rateLimitPerSecond.min, BOUNDS.rateLimitPerSecond.max),
   cacheTtlSeconds: whole(BOUNDS.ttlSeconds.min, BOUNDS.ttlSeconds.max),
   negativeCacheTtlSeconds: whole(BOUNDS.ttlSeconds.min, BOUNDS.ttlSeconds.max),
+  staleIfErrorSeconds: whole(BOUNDS.staleIfErrorSeconds.min, BOUNDS.staleIfErrorSeconds.max),
   maxAccountsPerRequest: whole(BOUNDS.maxAccountsPerRequest.min, BOUNDS.maxAccountsPerRequest.max),
   httpReservedConcurrency: whole(1, 10_000),
   // An SQS event source's maxConcurrency is at least 2, and it must not exceed this.
@@ -174,6 +178,7 @@ export function readStackConfig(node: Node, stackRegion?: string): StackConfig {
     rateLimitPerSecond: c.rateLimitPerSecond,
     cacheTtlSeconds: c.cacheTtlSeconds,
     negativeCacheTtlSeconds: c.negativeCacheTtlSeconds,
+    staleIfErrorSeconds: c.staleIfErrorSeconds,
     maxAccountsPerRequest: c.maxAccountsPerRequest,
     httpReservedConcurrency: c.httpReservedConcurrency,
     queueReservedConcurrency: c.queueReservedConcurrency,

@@ -3,7 +3,7 @@ import { ConfigError } from './errors.ts';
 import { REGION_NAMES, type RegionName, upstreamOrigins } from './tencent/regions.ts';
 import { variableProblem } from './variable-problem.ts';
 
-/** Every default of the gateway, in one place (docs/local.md, "Environment"). */
+/** Every default of the gateway, in one place (docs/local.md, "Environment"; docs/cache.md for the cache's). */
 export const DEFAULTS = {
   port: 3000,
   host: '127.0.0.1',
@@ -13,6 +13,10 @@ export const DEFAULTS = {
   rateLimitPerSecond: 200,
   cacheTtlSeconds: 600,
   negativeCacheTtlSeconds: 60,
+  /** How long past its freshness a cached value may answer when Tencent cannot (RFC 5861): a day. */
+  staleIfErrorSeconds: 86_400,
+  /** XFetch's δ·β of the early refresh, in ms (docs/cache.md, "Early refresh"); 0 turns it off. */
+  earlyRefreshMs: 1000,
   maxAccountsPerRequest: 1000,
 } as const;
 
@@ -24,6 +28,10 @@ export const DEFAULTS = {
 export const BOUNDS = {
   rateLimitPerSecond: { min: 2, max: 100_000 },
   ttlSeconds: { min: 0, max: 31_536_000 },
+  // A year, as the TTLs; 0 never serves a stale value.
+  staleIfErrorSeconds: { min: 0, max: 31_536_000 },
+  // A minute: refreshing earlier than that buys nothing a shorter TTL would not.
+  earlyRefreshMs: { min: 0, max: 60_000 },
   // 5000 UserIDs of 32 bytes still fit the 256 KiB body limit (shared/http/body-size-limit.ts).
   maxAccountsPerRequest: { min: 1, max: 5_000 },
 } as const;
@@ -46,6 +54,8 @@ export interface GatewayConfig {
   rateLimitPerSecond: number;
   cacheTtlSeconds: number;
   negativeCacheTtlSeconds: number;
+  staleIfErrorSeconds: number;
+  earlyRefreshMs: number;
   maxAccountsPerRequest: number;
   resultsQueueUrl?: string;
 }
@@ -109,6 +119,8 @@ const envSchema = z.object({
   RATE_LIMIT_PER_SECOND: integer(BOUNDS.rateLimitPerSecond, DEFAULTS.rateLimitPerSecond),
   CACHE_TTL_SECONDS: integer(BOUNDS.ttlSeconds, DEFAULTS.cacheTtlSeconds),
   NEGATIVE_CACHE_TTL_SECONDS: integer(BOUNDS.ttlSeconds, DEFAULTS.negativeCacheTtlSeconds),
+  STALE_IF_ERROR_SECONDS: integer(BOUNDS.staleIfErrorSeconds, DEFAULTS.staleIfErrorSeconds),
+  EARLY_REFRESH_MS: integer(BOUNDS.earlyRefreshMs, DEFAULTS.earlyRefreshMs),
   MAX_ACCOUNTS_PER_REQUEST: integer(BOUNDS.maxAccountsPerRequest, DEFAULTS.maxAccountsPerRequest),
   RESULTS_QUEUE_URL: url,
 });
@@ -158,6 +170,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig
     rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
     negativeCacheTtlSeconds: e.NEGATIVE_CACHE_TTL_SECONDS,
+    staleIfErrorSeconds: e.STALE_IF_ERROR_SECONDS,
+    earlyRefreshMs: e.EARLY_REFRESH_MS,
     maxAccountsPerRequest: e.MAX_ACCOUNTS_PER_REQUEST,
     ...(e.TIM_REGION && { region: e.TIM_REGION }),
     ...(e.TIM_BASE_URL && { baseUrl: e.TIM_BASE_URL }),

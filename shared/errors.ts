@@ -54,10 +54,11 @@ export class TencentApiError extends TencentError {
   readonly code: number;
   /** Tencent's own ErrorInfo, kept for logs; it never holds our secrets. */
   readonly errorInfo: string;
-  constructor(code: number, errorInfo: string, options?: ErrorOptions) {
+  /** `disposition` overrides the code table's where the call's context says more (see `tag-refusals.ts`). */
+  constructor(code: number, errorInfo: string, options?: ErrorOptions & { disposition?: Disposition }) {
     const rule = ruleFor(code);
     super(`Tencent refused portrait_get with ${code}: ${rule.hint}`, options);
-    this.disposition = rule.disposition;
+    this.disposition = options?.disposition ?? rule.disposition;
     this.code = code;
     this.errorInfo = errorInfo;
   }

@@ -124,6 +124,7 @@ export function createCallbackGateway(
     tableName: config.tableName,
     cacheTtlSeconds: config.cacheTtlSeconds,
     negativeCacheTtlSeconds: config.negativeCacheTtlSeconds,
+    staleIfErrorSeconds: config.staleIfErrorSeconds,
     onError: (operation, error) => {
       logger.warn(`cache ${operation} failed`, { error });
       metrics.addMetric(METRIC.CacheErrors, MetricUnit.Count, 1);
@@ -164,7 +165,12 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
       metrics.addMetric(METRIC.LimiterErrors, MetricUnit.Count, 1);
     },
   });
-  return { ...parts, service: new PortraitService({ client, cache, limiter }), limiter, signer };
+  return {
+    ...parts,
+    service: new PortraitService({ client, cache, limiter, earlyRefreshMs: config.earlyRefreshMs }),
+    limiter,
+    signer,
+  };
 }
 
 /**

@@ -56,7 +56,8 @@ export function createMetrics(serviceName: string = DEFAULTS.serviceName): Metri
 
 /**
  * Adds the numbers of one served request to the invocation's metrics: CacheHits, CacheMisses,
- * UpstreamCalls, SlotWaitMs, SlotDenied, and UpstreamErrors with an `ErrorCode` dimension per code.
+ * UpstreamCalls, SlotWaitMs, SlotDenied, StaleServed, EarlyRefreshes, CacheWritesDropped, and
+ * UpstreamErrors with an `ErrorCode` dimension per code.
  */
 export function recordServeStats(metrics: Metrics, stats: ServeStats): void {
   metrics.addMetric(METRIC.CacheHits, MetricUnit.Count, stats.cacheHits);
@@ -64,6 +65,9 @@ export function recordServeStats(metrics: Metrics, stats: ServeStats): void {
   metrics.addMetric(METRIC.UpstreamCalls, MetricUnit.Count, stats.upstreamCalls);
   metrics.addMetric(METRIC.SlotWaitMs, MetricUnit.Milliseconds, stats.slotWaitMs);
   metrics.addMetric(METRIC.SlotDenied, MetricUnit.Count, stats.slotDenied);
+  metrics.addMetric(METRIC.StaleServed, MetricUnit.Count, stats.staleServed);
+  metrics.addMetric(METRIC.EarlyRefreshes, MetricUnit.Count, stats.earlyRefreshes);
+  metrics.addMetric(METRIC.CacheWritesDropped, MetricUnit.Count, stats.cacheWritesDropped);
   for (const [code, count] of Object.entries(stats.upstreamErrors)) {
     const single = metrics.singleMetric();
     single.addDimension(METRIC_DIMENSIONS.errorCode, code);

@@ -174,6 +174,11 @@ export class Observability extends Construct {
       ]),
     );
     this.dashboard.addWidgets(
+      graph('Cache through failures and expiry', [
+        gateway.metric('StaleServed', { label: 'accounts answered stale (Tencent failing)' }),
+        gateway.metric('EarlyRefreshes', { label: 'early refreshes before expiry' }),
+        gateway.metric('CacheWritesDropped', { label: 'answers not known to be cached' }),
+      ]),
       graph('Upstream errors by code', [gateway.search('UpstreamErrors'), upstreamErrors]),
       graph('API responses', [
         api.metricClientError({ statistic: 'Sum', label: '4xx (429 included)' }),

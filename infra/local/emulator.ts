@@ -195,7 +195,7 @@ export class TencentEmulator {
     const reply =
       arrival.kind === 'refused'
         ? arrival.envelope
-        : answerPortraitGet(request, arrival.failAccounts, this.#profiles);
+        : answerPortraitGet(request, arrival.failAccounts, this.#profiles, arrival.unknownFailsCall);
     this.#record.record(call.ticket, { at: call.at, accounts, outcome: reply.ErrorCode });
     if (!(await this.#delay(call.latencyMs))) return;
     const status = arrival.kind === 'refused' ? arrival.httpStatus : 200;

@@ -1,4 +1,4 @@
-import type { CachePolicy } from '../portrait/ports.ts';
+import type { CacheEntry, CachePolicy } from '../portrait/ports.ts';
 import type { ProfileItem, ProfileValue, UserProfileItem } from '../tencent/portrait-types.ts';
 import {
   isStamped,
@@ -29,11 +29,25 @@ import {
  * account exists, and the 40003 is no longer served either.
  */
 
-/** How old a stamp may be and still count, and how far ahead of now it may be and still be believed. */
+/**
+ * How old a stamp may be and still count, how long past that it may still answer when Tencent
+ * cannot (stale-if-error), and how far ahead of now it may be and still be believed.
+ */
 export interface FreshnessLimits {
   valueMs: number;
   notFoundMs: number;
+  /** How long past its freshness an entry may still answer when Tencent cannot (RFC 5861). */
+  staleMs: number;
   aheadMs: number;
+}
+
+/** The limits one read applies ({@link limitsFor}). */
+export interface ReadLimits extends FreshnessLimits {
+  /**
+   * Every entry must be asked of Tencent first, fresh or not (`no-cache` with `stale-if-error`):
+   * the read only backs up a failure.
+   */
+  revalidate: boolean;
 }
 
 /** The cache's configured limits, from its settings in seconds. */
@@ -41,77 +55,102 @@ export const configuredLimits = (
   cacheTtlSeconds: number,
   negativeCacheTtlSeconds: number,
   maxClockSkewSeconds: number,
+  staleIfErrorSeconds = 0,
 ): FreshnessLimits => ({
   valueMs: cacheTtlSeconds * 1000,
   notFoundMs: negativeCacheTtlSeconds * 1000,
+  staleMs: staleIfErrorSeconds * 1000,
   aheadMs: maxClockSkewSeconds * 1000,
 });
 
 /**
- * The limits a read under `policy` applies, or undefined when the policy reads nothing (`no-cache`
- * and `no-store`). `max-age` can only narrow the configured TTLs.
+ * The limits a read under `policy` applies, or undefined when the policy reads nothing. `max-age`
+ * and `stale-if-error` can only narrow the configured limits. `no-store` reads nothing; `no-cache`
+ * reads nothing either unless it names a `stale-if-error` window, and then only as a fallback
+ * (`revalidate`).
  */
-export function limitsFor(configured: FreshnessLimits, policy: CachePolicy): FreshnessLimits | undefined {
+export function limitsFor(configured: FreshnessLimits, policy: CachePolicy): ReadLimits | undefined {
+  const staleMs =
+    policy.staleIfErrorSeconds === undefined
+      ? configured.staleMs
+      : Math.min(configured.staleMs, policy.staleIfErrorSeconds * 1000);
   switch (policy.mode) {
-    case 'no-cache':
     case 'no-store':
       return undefined;
+    case 'no-cache':
+      return policy.staleIfErrorSeconds === undefined || staleMs === 0
+        ? undefined
+        : { ...configured, staleMs, revalidate: true };
     case 'default':
-      return configured;
+      return { ...configured, staleMs, revalidate: false };
     case 'max-age': {
       const maxAgeMs = policy.maxAgeSeconds * 1000;
       return {
         valueMs: Math.min(configured.valueMs, maxAgeMs),
         notFoundMs: Math.min(configured.notFoundMs, maxAgeMs),
+        staleMs,
         aheadMs: configured.aheadMs,
+        revalidate: false,
       };
     }
   }
 }
 
 /** The latest stamp believed at `nowMs`; a later one reads as a miss, and any write may replace it. */
-export const believableUntil = (nowMs: number, limits: FreshnessLimits): number => nowMs + limits.aheadMs;
+export const believableUntil = (nowMs: number, limits: Pick<FreshnessLimits, 'aheadMs'>): number =>
+  nowMs + limits.aheadMs;
 
 /**
- * The cache entry for `account` if `item` answers the request at `nowMs`, else undefined (a miss):
- * its 40003 while no tag is stamped since, else its requested tags (in requested order, absent ones
- * omitted) if each is fresh and not older than that 40003. A stamp beyond `limits.aheadMs` ahead of
+ * How much longer a stamp fresh for `lifetimeMs` stays fresh at `nowMs`: positive while fresh,
+ * minus how long it has been stale after. A stamp within the skew ahead is as old as one stored
+ * now, so `max-age=0` still misses.
+ */
+const freshForMs = (stampMs: number, lifetimeMs: number, nowMs: number): number =>
+  lifetimeMs - Math.max(0, nowMs - stampMs);
+
+/**
+ * The cache entry for `account` if `item` can answer the request at `nowMs`, else undefined (a
+ * miss): its 40003 while no tag is stamped since, else its requested tags (in requested order,
+ * absent ones omitted) if each is cached and not older than that 40003. The entry tells how much
+ * longer it stays fresh (the least of its stamps'); one stale by less than `limits.staleMs` is
+ * returned too, with a negative `freshForMs`, for the caller to serve only when Tencent cannot
+ * answer. Under `revalidate` no entry counts as fresh. A stamp beyond `limits.aheadMs` ahead of
  * `nowMs` is a miss, and proves nothing about the account.
  */
-export function hitFrom(
+export function entryFrom(
   account: string,
   item: StoredItem,
   tags: readonly string[],
-  limits: FreshnessLimits,
+  limits: ReadLimits,
   nowMs: number,
-): UserProfileItem | undefined {
+): CacheEntry | undefined {
   const latest = believableUntil(nowMs, limits);
-  // A stamp within the skew ahead is as old as one stored now: max-age=0 still misses.
-  const ageOf = (stamp: number) => Math.max(0, nowMs - stamp);
+  const entry = (answer: UserProfileItem, freshFor: number): CacheEntry | undefined => {
+    const judged = limits.revalidate ? Math.min(0, freshFor) : freshFor;
+    return judged > -limits.staleMs ? { item: answer, freshForMs: judged } : undefined;
+  };
   const notFound = item[NOT_FOUND];
   let vanishedAt = Number.NEGATIVE_INFINITY;
   if (notFound !== undefined) {
     if (!isStamped(notFound) || notFound.at > latest) return undefined;
     if (!hasTagStampedBetween(item, notFound.at, latest)) {
-      if (ageOf(notFound.at) >= limits.notFoundMs) return undefined;
       const info = typeof notFound.info === 'string' ? notFound.info : '';
-      return { To_Account: account, ResultCode: NOT_FOUND_CODE, ResultInfo: info };
+      return entry(
+        { To_Account: account, ResultCode: NOT_FOUND_CODE, ResultInfo: info },
+        freshForMs(notFound.at, limits.notFoundMs, nowMs),
+      );
     }
     vanishedAt = notFound.at;
   }
   const profile: ProfileItem[] = [];
+  let freshFor = Number.POSITIVE_INFINITY;
   for (const tag of tags) {
     const cached = item[tagAttribute(tag)];
-    if (
-      !isStamped(cached) ||
-      cached.at > latest ||
-      cached.at < vanishedAt ||
-      ageOf(cached.at) >= limits.valueMs
-    )
-      return undefined;
+    if (!isStamped(cached) || cached.at > latest || cached.at < vanishedAt) return undefined;
+    freshFor = Math.min(freshFor, freshForMs(cached.at, limits.valueMs, nowMs));
     if ('v' in cached) profile.push({ Tag: tag, Value: cached.v as ProfileValue });
   }
-  return { To_Account: account, ProfileItem: profile, ResultCode: 0, ResultInfo: '' };
+  return entry({ To_Account: account, ProfileItem: profile, ResultCode: 0, ResultInfo: '' }, freshFor);
 }
 
 /** Whether any tag of `item` is stamped from `sinceMs` to `untilMs`: the account existed then. */
@@ -137,7 +176,8 @@ export const replaceableBy = (
 
 /**
  * The item expiry (epoch s) a write stamped `stampMs` at `nowMs` sets: max(now, stamp) + the longer
- * of the two TTLs, with the stamp taken as at most the allowed skew ahead (a stamp further ahead is
+ * of the two TTLs + the stale-if-error window (a stale value must outlive its freshness by that
+ * much to back up a failure), with the stamp taken as at most the allowed skew ahead (a stamp further ahead is
  * never served). A stamp is no later than the clock when it is stored (a fetch start, or an event
  * time unless Tencent's clock runs ahead, by at most the skew), so this is never earlier than the
  * expiry of anything the item serves by more than that skew — at most later by one upstream call,
@@ -145,7 +185,7 @@ export const replaceableBy = (
  * expiry.
  */
 export function expiresAtSeconds(stampMs: number, nowMs: number, configured: FreshnessLimits): number {
-  const itemTtlMs = Math.max(configured.valueMs, configured.notFoundMs);
+  const itemTtlMs = Math.max(configured.valueMs, configured.notFoundMs) + configured.staleMs;
   const from = Math.min(Math.max(nowMs, stampMs), nowMs + configured.aheadMs);
   return Math.ceil((from + itemTtlMs) / 1000);
 }

@@ -8,9 +8,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { jitteredBackoffMs } from '../async/backoff.ts';
 import { batchesOf } from '../async/batches.ts';
+import { ConcurrencyLimit } from '../async/concurrency-limit.ts';
 import { untilFirstFailure } from '../async/until-first-failure.ts';
 import { DependencyError } from '../errors.ts';
-import type { CachePolicy, ProfileCache } from '../portrait/ports.ts';
+import type { CacheEntry, CachePolicy, ProfileCache } from '../portrait/ports.ts';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../table-definition.ts';
 import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from '../tencent/callback-signature.ts';
 import type { ProfileItem, UserProfileItem } from '../tencent/portrait-types.ts';
@@ -27,9 +28,9 @@ import {
 import {
   believableUntil,
   configuredLimits,
+  entryFrom,
   expiresAtSeconds,
   type FreshnessLimits,
-  hitFrom,
   limitsFor,
 } from './freshness.ts';
 import {
@@ -59,9 +60,18 @@ export interface ProfileCacheOptions {
    * Tencent's clock). Default {@link DEFAULT_MAX_CLOCK_SKEW_SECONDS}, what the webhook receiver allows.
    */
   maxClockSkewSeconds?: number;
+  /**
+   * How long past its freshness a value is kept to answer when Tencent cannot (stale-if-error);
+   * items live that much longer. Default 0: the gateway passes `STALE_IF_ERROR_SECONDS`.
+   */
+  staleIfErrorSeconds?: number;
   /** Told about every DynamoDB failure that `read`/`write` swallowed. Default: ignore. */
   onError?: (operation: CacheOperation, error: unknown) => void;
-  /** `UpdateItem` calls in flight per `write` or `applyChanges`. Default 25 (the SDK pools 50 sockets). */
+  /**
+   * `UpdateItem` calls in flight for all writes of this cache together (`write` and `applyChanges`). Default 25: the SDK pools
+   * 50 sockets, and the rate limiter's and the reads' calls must still find one while many
+   * requests store their answers at once.
+   */
   writeConcurrency?: number;
   /** Retries of a BatchGetItem's `UnprocessedKeys`, with doubling backoff. Default 4 (≤ ~0.4 s). */
   unprocessedRetries?: number;
@@ -80,7 +90,7 @@ const FIRST_BACKOFF_MS = 25;
 const TAGS_PER_UPDATE = 48;
 
 /**
- * The profile cache on the gateway's DynamoDB table (DESIGN.md §4): one item per account, laid out
+ * The profile cache on the gateway's DynamoDB table (docs/cache.md, "Data model"): one item per account, laid out
  * as `cached-item.ts` describes, plus `expiresAt` (epoch s). This class only reads and writes;
  * what a read may serve, what a write may replace and when an item expires are the rules of
  * `freshness.ts`, which every read applies and every write states as a condition
@@ -98,6 +108,7 @@ export class DynamoProfileCache implements ProfileCache {
   readonly #now: () => number;
   readonly #onError: (operation: CacheOperation, error: unknown) => void;
   readonly #writeConcurrency: number;
+  readonly #writeSlots: ConcurrencyLimit;
   readonly #unprocessedRetries: number;
   readonly #sleep: (ms: number) => Promise<void>;
 
@@ -108,18 +119,21 @@ export class DynamoProfileCache implements ProfileCache {
       options.cacheTtlSeconds,
       options.negativeCacheTtlSeconds,
       options.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS,
+      options.staleIfErrorSeconds ?? 0,
     );
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? (() => {});
     this.#writeConcurrency = options.writeConcurrency ?? 25;
+    this.#writeSlots = new ConcurrencyLimit(this.#writeConcurrency);
     this.#unprocessedRetries = options.unprocessedRetries ?? 4;
     this.#sleep = options.sleep ?? sleep;
   }
 
   /**
-   * Hits for the accounts whose every tag is cached and fresh (a cached absent tag counts), or
-   * whose fresh "not found" is cached ({@link hitFrom}). `no-cache` and `no-store` read nothing;
-   * `max-age` can only narrow the TTL ({@link limitsFor}).
+   * Entries for the accounts whose every tag is cached (a cached absent tag counts), or whose "not
+   * found" is, fresh or stale within the request's stale-if-error window ({@link entryFrom}).
+   * `no-store` reads nothing, nor does `no-cache` without a `stale-if-error`; `max-age` and
+   * `stale-if-error` can only narrow the configured limits ({@link limitsFor}).
    * BatchGetItem slices of 100 run in parallel; a slice that fails reads as misses.
    */
   async read(
@@ -127,8 +141,8 @@ export class DynamoProfileCache implements ProfileCache {
     accounts: readonly string[],
     tags: readonly string[],
     policy: CachePolicy,
-  ): Promise<Map<string, UserProfileItem>> {
-    const hits = new Map<string, UserProfileItem>();
+  ): Promise<Map<string, CacheEntry>> {
+    const hits = new Map<string, CacheEntry>();
     const limits = limitsFor(this.#limits, policy);
     if (limits === undefined || accounts.length === 0 || tags.length === 0) return hits;
     const tagList = [...new Set(tags)];
@@ -139,7 +153,7 @@ export class DynamoProfileCache implements ProfileCache {
     for (const item of found.flat()) {
       const account = byKey.get(String(item[PARTITION_KEY]));
       if (account === undefined) continue;
-      const hit = hitFrom(account, item, tagList, limits, now);
+      const hit = entryFrom(account, item, tagList, limits, now);
       if (hit) hits.set(account, hit);
     }
     return hits;
@@ -154,26 +168,37 @@ export class DynamoProfileCache implements ProfileCache {
    * other tags still land. A 40003 is stored as "not found" under the short TTL unless a later
    * believable one is cached; it hides the tags stamped before it, not those stamped later. Other
    * failures are not cached ({@link cacheableAnswers}). Never throws: after the first DynamoDB
-   * failure the rest of the write is dropped and reported.
+   * failure the rest of the write is dropped and reported; at `deadlineMs` the calls in flight are
+   * aborted and the rest dropped, unreported (the caller counts what was dropped). Resolves to the
+   * number of answers not known to be stored (an aborted call may still have landed).
    */
   async write(
     sdkAppId: number,
     tags: readonly string[],
     items: readonly UserProfileItem[],
     fetchedAtMs: number,
-  ): Promise<void> {
+    deadlineMs?: number,
+  ): Promise<number> {
     const tagList = [...new Set(tags)];
-    const failure = await untilFirstFailure(
-      cacheableAnswers(tagList, items),
-      this.#writeConcurrency,
-      (item) => {
+    const answers = cacheableAnswers(tagList, items);
+    if (answers.length === 0) return 0;
+    const timeLeftMs = deadlineMs === undefined ? undefined : deadlineMs - this.#now();
+    if (timeLeftMs !== undefined && timeLeftMs <= 0) return answers.length;
+    const signal = timeLeftMs === undefined ? undefined : AbortSignal.timeout(timeLeftMs);
+    let stored = 0;
+    const failure = await untilFirstFailure(answers, this.#writeConcurrency, (item) =>
+      this.#writeSlots.run(async () => {
+        signal?.throwIfAborted();
         const key = profileKey(sdkAppId, item.To_Account);
-        return item.ResultCode === 0
-          ? this.#storeValues(key, stampedTags(tagList, item.ProfileItem ?? [], fetchedAtMs), fetchedAtMs)
-          : this.#storeNotFound(key, { at: fetchedAtMs, info: item.ResultInfo });
-      },
+        if (item.ResultCode === 0) {
+          const stamped = stampedTags(tagList, item.ProfileItem ?? [], fetchedAtMs);
+          await this.#storeValues(key, stamped, fetchedAtMs, signal);
+        } else await this.#storeNotFound(key, { at: fetchedAtMs, info: item.ResultInfo }, signal);
+        stored += 1;
+      }),
     );
-    if (failure) this.#onError('write', failure.error);
+    if (failure && !signal?.aborted) this.#onError('write', failure.error);
+    return answers.length - stored;
   }
 
   /**
@@ -198,7 +223,7 @@ export class DynamoProfileCache implements ProfileCache {
    * type): each is removed where its cached value is older than the event, so the stale value is
    * not served and the next read fetches the tag anew.
    *
-   * At most `writeConcurrency` writes are in flight, and once `signal` aborts no further one
+   * At most `writeConcurrency` writes are in flight, with those of `write`, and once `signal` aborts no further one
    * starts; it is only looked at between writes, so a change of many tags adds no listener per
    * write to the caller's signal. Resolves to the number of tags applied or forgotten. Unlike
    * `read`/`write` it throws on a DynamoDB failure (or once `signal` aborted): its caller answers
@@ -226,10 +251,12 @@ export class DynamoProfileCache implements ProfileCache {
         .map((tag) => () => this.#forgetOlder(key, tag, eventTimeMs)),
     ];
     let applied = 0;
-    const failure = await untilFirstFailure(writes, this.#writeConcurrency, async (write) => {
-      signal?.throwIfAborted();
-      if (await write()) applied += 1;
-    });
+    const failure = await untilFirstFailure(writes, this.#writeConcurrency, (write) =>
+      this.#writeSlots.run(async () => {
+        signal?.throwIfAborted();
+        if (await write()) applied += 1;
+      }),
+    );
     if (failure) throw failure.error;
     return applied;
   }
@@ -274,16 +301,27 @@ export class DynamoProfileCache implements ProfileCache {
     return stampPlaceholders(believableUntil(this.#now(), this.#limits));
   }
 
-  async #storeValues(key: string, stamped: ReadonlyArray<[string, CachedTag]>, at: number) {
+  async #storeValues(
+    key: string,
+    stamped: ReadonlyArray<[string, CachedTag]>,
+    at: number,
+    signal: AbortSignal | undefined,
+  ) {
     const expiresAt = this.#expiresAt(at);
     for (const group of batchesOf(stamped, TAGS_PER_UPDATE)) {
-      if ((await this.#storeTags(key, group, at, expiresAt)) || group.length === 1) continue;
-      for (const entry of group) await this.#storeTags(key, [entry], at, expiresAt);
+      if ((await this.#storeTags(key, group, at, expiresAt, signal)) || group.length === 1) continue;
+      for (const entry of group) await this.#storeTags(key, [entry], at, expiresAt, signal);
     }
   }
 
   /** Sets every tag of `entries`, or none when any of them may not be replaced by a write at `at`. */
-  #storeTags(key: string, entries: ReadonlyArray<[string, CachedTag]>, at: number, expiresAt: number) {
+  #storeTags(
+    key: string,
+    entries: ReadonlyArray<[string, CachedTag]>,
+    at: number,
+    expiresAt: number,
+    signal: AbortSignal | undefined,
+  ) {
     const stamp = this.#stampPlaceholders();
     const names: Record<string, string> = { ...stamp.names, '#exp': TTL_ATTRIBUTE };
     const values: Record<string, unknown> = { ...stamp.values, ':at': at, ':exp': expiresAt };
@@ -295,32 +333,38 @@ export class DynamoProfileCache implements ProfileCache {
       sets.push(`#t${index} = :t${index}`);
       conditions.push(absentOrNotNewer(`#t${index}`, ':at'));
     });
-    return this.#updateIf({
-      TableName: this.#tableName,
-      Key: { [PARTITION_KEY]: key },
-      UpdateExpression: `SET ${sets.join(', ')}, #exp = :exp`,
-      ConditionExpression: allOf(...conditions),
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    });
+    return this.#updateIf(
+      {
+        TableName: this.#tableName,
+        Key: { [PARTITION_KEY]: key },
+        UpdateExpression: `SET ${sets.join(', ')}, #exp = :exp`,
+        ConditionExpression: allOf(...conditions),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+      signal,
+    );
   }
 
   /** Leaves the item's tags in place: those stamped later than the 40003 still count (see `freshness.ts`). */
-  async #storeNotFound(key: string, notFound: CachedNotFound) {
+  async #storeNotFound(key: string, notFound: CachedNotFound, signal: AbortSignal | undefined) {
     const stamp = this.#stampPlaceholders();
-    await this.#updateIf({
-      TableName: this.#tableName,
-      Key: { [PARTITION_KEY]: key },
-      UpdateExpression: 'SET #nf = :nf, #exp = :exp',
-      ConditionExpression: absentOrNotNewer('#nf', ':at'),
-      ExpressionAttributeNames: { ...stamp.names, '#nf': NOT_FOUND, '#exp': TTL_ATTRIBUTE },
-      ExpressionAttributeValues: {
-        ...stamp.values,
-        ':nf': notFound,
-        ':at': notFound.at,
-        ':exp': this.#expiresAt(notFound.at),
+    await this.#updateIf(
+      {
+        TableName: this.#tableName,
+        Key: { [PARTITION_KEY]: key },
+        UpdateExpression: 'SET #nf = :nf, #exp = :exp',
+        ConditionExpression: absentOrNotNewer('#nf', ':at'),
+        ExpressionAttributeNames: { ...stamp.names, '#nf': NOT_FOUND, '#exp': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: {
+          ...stamp.values,
+          ':nf': notFound,
+          ':at': notFound.at,
+          ':exp': this.#expiresAt(notFound.at),
+        },
       },
-    });
+      signal,
+    );
   }
 
   #applyChange(key: string, tag: string, cached: CachedTag, expiresAt: number): Promise<boolean> {
@@ -359,9 +403,9 @@ export class DynamoProfileCache implements ProfileCache {
   }
 
   /** A conditional `UpdateItem`: false when its condition did not hold; other failures throw. */
-  async #updateIf(input: UpdateCommandInput): Promise<boolean> {
+  async #updateIf(input: UpdateCommandInput, signal?: AbortSignal): Promise<boolean> {
     try {
-      await this.#client.send(new UpdateCommand(input));
+      await this.#client.send(new UpdateCommand(input), { abortSignal: signal });
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;

@@ -4,11 +4,13 @@ const ms = (value: number): string => (Math.round(value * 10) / 10).toString();
 
 /**
  * Reply headers that say how a request was served: `X-Cache-Hits`, `X-Cache-Misses`,
- * `X-Upstream-Calls` for scripts, and `Server-Timing` (total time, time waiting for call slots, and
- * the same counts) for browsers' and tools' timing views.
+ * `X-Upstream-Calls` for scripts, `X-Cache-Stale` only when some accounts were answered stale
+ * because Tencent could not answer (docs/api.md, "Caching"), and `Server-Timing` (total time, time
+ * waiting for call slots, and the same counts) for browsers' and tools' timing views.
  */
 export function serveHeaders(stats: ServeStats, totalMs: number): Record<string, string> {
   return {
+    ...(stats.staleServed > 0 && { 'X-Cache-Stale': String(stats.staleServed) }),
     'X-Cache-Hits': String(stats.cacheHits),
     'X-Cache-Misses': String(stats.cacheMisses),
     'X-Upstream-Calls': String(stats.upstreamCalls),

@@ -1,3 +1,4 @@
+import type { GatewayError } from '../errors.ts';
 import type { PortraitGetResponse } from '../tencent/portrait-types.ts';
 import type { CachePolicy } from './ports.ts';
 
@@ -24,10 +25,25 @@ export interface ServeStats {
   slotWaitMs: number;
   /** Times no slot could be had before the deadline. */
   slotDenied: number;
+  /** Accounts answered with a stale cached value because Tencent could not answer (stale-if-error). */
+  staleServed: number;
+  /** Fresh cached accounts fetched anyway, picked for an early refresh. */
+  earlyRefreshes: number;
+  /** Accounts that waited for another request's fetch of them instead of calling (single flight). */
+  flightsJoined: number;
+  /** Fetched answers not known to be stored: the cache write ran out of the request's time, or failed. */
+  cacheWritesDropped: number;
 }
 
 export interface PortraitResult {
   /** Tencent's reply shape: accounts in first-seen order, `Fail_Account` only when some failed. */
   response: PortraitGetResponse;
   stats: ServeStats;
+  /** Accounts answered with a stale cached value (stale-if-error), in first-seen order. */
+  stale: string[];
+  /**
+   * When Tencent could not answer and the cache answered instead: the failure, and the accounts it
+   * left with nothing to serve (in `Fail_Account` with the failure's code).
+   */
+  failure?: { error: GatewayError; accounts: string[] };
 }

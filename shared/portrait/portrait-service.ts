@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULTS } from '../config.ts';
 import {
   DependencyError,
   type GatewayError,
@@ -10,12 +11,16 @@ import {
   UpstreamLockedError,
 } from '../errors.ts';
 import { ruleFor } from '../tencent/error-codes.ts';
-import type { PortraitGetResponse, UserProfileItem } from '../tencent/portrait-types.ts';
+import type { UserProfileItem } from '../tencent/portrait-types.ts';
 import { chunk, uniqueInOrder } from './chunking.ts';
 import { replyFor } from './merge.ts';
 import type { GetOptions, PortraitResult, ServeStats } from './portrait-result.ts';
-import type { PortraitClient, ProfileCache, RateLimiter, SlotGrant } from './ports.ts';
-import { TagRefusals } from './tag-refusals.ts';
+import type { CachePolicy, PortraitClient, ProfileCache, RateLimiter, SlotGrant } from './ports.ts';
+import { planRead } from './read-plan.ts';
+import { awaitFlights, type Lead, SingleFlight } from './single-flight.ts';
+import { fallbackFor } from './stale-if-error.ts';
+import { asTransient, TagRefusals } from './tag-refusals.ts';
+import { UNRESOLVED_CODE, UNRESOLVED_INFO, UnknownAccountSearch } from './unknown-account-search.ts';
 
 export interface PortraitServiceDeps {
   client: PortraitClient;
@@ -32,6 +37,18 @@ export interface PortraitServiceDeps {
    * call aborted at once would waste its slot. Default 150 ms.
    */
   minCallMs?: number;
+  /**
+   * XFetch's δ·β for the early refresh of fresh entries (`early-refresh.ts`); 0 turns it off.
+   * Default `DEFAULTS.earlyRefreshMs` (`EARLY_REFRESH_MS`).
+   */
+  earlyRefreshMs?: number;
+  /**
+   * Calls one whole-call 40003 may cost in all, the refused call included, while its unknown
+   * accounts are isolated (`unknown-account-search.ts`). Default 20.
+   */
+  isolationCalls?: number;
+  /** Uniform draws in [0, 1) for the early refresh. Default `Math.random`. */
+  random?: () => number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -47,6 +64,8 @@ interface Task {
   afterRefresh: boolean;
   /** Why the previous attempt failed: the answer if no further attempt fits the deadline. */
   lastError?: GatewayError;
+  /** The isolation of unknown accounts this call is part of. */
+  search?: UnknownAccountSearch;
 }
 
 type Outcome = { next: Task[]; delayMs: number } | { error: GatewayError };
@@ -64,15 +83,25 @@ function noSlot(grant: SlotGrant, pending: readonly Task[]): GatewayError {
   return lastErrorOf(pending) ?? new NoSlotError('retryAfterMs' in grant ? grant.retryAfterMs : 1000);
 }
 
+/** What fetching a request's accounts came to: the answers had, and the first failure, if any. */
+interface Fetched {
+  answers: Map<string, UserProfileItem>;
+  error?: unknown;
+}
+
 /**
- * Serves portrait_get from the cache where it can and from Tencent where it must (DESIGN.md §3),
- * every upstream attempt under a call slot of the shared ceiling.
+ * Serves portrait_get from the cache where it can and from Tencent where it must
+ * (docs/architecture.md, "Layers"), every upstream attempt under a call slot of the shared ceiling.
+ * Fresh entries answer, save the few an early refresh picks; concurrent fetches of one account
+ * share one call (single flight); when Tencent cannot answer, stale entries do (stale-if-error).
+ * docs/cache.md tells each.
  */
 export class PortraitService {
   readonly #deps: Required<PortraitServiceDeps>;
   /** Until when Tencent refuses this app's calls (70050); this instance makes none before then. */
   #lockedUntilMs = 0;
   readonly #tagRefusals = new TagRefusals();
+  readonly #flights = new SingleFlight();
 
   constructor(deps: PortraitServiceDeps) {
     this.#deps = {
@@ -80,15 +109,24 @@ export class PortraitService {
       maxAttempts: 3,
       backoffMs: 50,
       minCallMs: 150,
+      earlyRefreshMs: DEFAULTS.earlyRefreshMs,
+      isolationCalls: 20,
+      random: Math.random,
       now: Date.now,
       sleep,
       ...deps,
     };
   }
 
+  /** Accounts this process is fetching or storing for some request, that others may wait for. */
+  get inFlight(): number {
+    return this.#flights.size;
+  }
+
   /**
    * Profiles of `accounts` (validated by the caller) for `tags`. Throws a {@link GatewayError}
-   * when the request cannot be answered whole; what was fetched is cached all the same.
+   * when the request cannot be answered whole, and the cache cannot stand in for what Tencent did
+   * not answer; what was fetched is cached all the same.
    */
   async get(
     accounts: readonly string[],
@@ -105,9 +143,13 @@ export class PortraitService {
       upstreamErrors: {},
       slotWaitMs: 0,
       slotDenied: 0,
+      staleServed: 0,
+      earlyRefreshes: 0,
+      flightsJoined: 0,
+      cacheWritesDropped: 0,
     };
     try {
-      return { response: await this.#serve(unique, tagList, options, stats), stats };
+      return { ...(await this.#serve(unique, tagList, options, stats)), stats };
     } finally {
       options.onStats?.(stats);
     }
@@ -118,38 +160,106 @@ export class PortraitService {
     tagList: string[],
     options: GetOptions,
     stats: ServeStats,
-  ): Promise<PortraitGetResponse> {
-    const { client, cache, now } = this.#deps;
+  ): Promise<Omit<PortraitResult, 'stats'>> {
+    const { client, cache, earlyRefreshMs, random } = this.#deps;
     const policy = options.cache ?? { mode: 'default' };
-    const store = policy.mode !== 'no-store';
     const sdkAppId = await client.sdkAppId();
-    const cached = await cache.read(sdkAppId, unique, tagList, policy);
-    const misses = unique.filter((account) => !cached.has(account));
-    stats.cacheHits = unique.length - misses.length;
-    stats.cacheMisses = misses.length;
+    const entries = await cache.read(sdkAppId, unique, tagList, policy);
+    const plan = planRead(unique, entries, earlyRefreshMs, random);
+    stats.cacheHits = plan.hits.size;
+    stats.cacheMisses = plan.fetch.length;
+    stats.earlyRefreshes = plan.earlyRefreshes;
+    const { answers, error } =
+      plan.fetch.length === 0
+        ? { answers: new Map<string, UserProfileItem>() }
+        : await this.#fetch(sdkAppId, tagList, plan.fetch, policy, options.deadlineMs, stats);
+    const known = new Map([...plan.hits, ...answers]);
+    if (error === undefined) return { response: replyFor(unique, known), stale: [] };
 
-    const fetched = new Map<string, UserProfileItem>();
-    if (misses.length > 0) {
-      const lockedForMs = this.#lockedUntilMs - now();
-      if (lockedForMs > 0) throw new UpstreamLockedError(lockedForMs);
-      const refused = this.#tagRefusals.check(sdkAppId, tagList, now());
-      if (refused) throw refused;
-      const fetchedAtMs = now();
-      try {
-        await new UpstreamRun(this.#deps, sdkAppId, tagList, options.deadlineMs, stats, fetched).run(
-          chunk(misses),
-        );
-      } catch (error) {
-        if (error instanceof TencentError && error.disposition === 'wait-minute') {
-          this.#lockedUntilMs = now() + TENCENT_LOCKOUT_MS;
-        }
-        this.#tagRefusals.remember(sdkAppId, tagList, error, now());
-        throw error;
-      } finally {
-        if (store) await cache.write(sdkAppId, tagList, [...fetched.values()], fetchedAtMs);
+    const failed = plan.fetch.filter((account) => !answers.has(account));
+    const fallback = fallbackFor(failed, plan.fallback, error);
+    if (fallback === undefined) throw error;
+    stats.staleServed = fallback.stale.length;
+    return {
+      response: replyFor(unique, new Map([...known, ...fallback.answers])),
+      stale: fallback.stale,
+      ...(fallback.failure && { failure: fallback.failure }),
+    };
+  }
+
+  /**
+   * Fetches `accounts` from Tencent, sharing the flights of concurrent requests (never for
+   * `no-store`, and `no-cache` leads its own), and stores what it fetched within the deadline.
+   * Never throws: a failure comes back with the answers had before it.
+   */
+  async #fetch(
+    sdkAppId: number,
+    tags: string[],
+    accounts: string[],
+    policy: CachePolicy,
+    deadlineMs: number,
+    stats: ServeStats,
+  ): Promise<Fetched> {
+    const { now } = this.#deps;
+    const lockedForMs = this.#lockedUntilMs - now();
+    if (lockedForMs > 0) return { answers: new Map(), error: new UpstreamLockedError(lockedForMs) };
+    const refused = this.#tagRefusals.check(sdkAppId, tags, now());
+    if (refused) return { answers: new Map(), error: refused };
+
+    const { joined, lead } = this.#flights.claim(sdkAppId, tags, accounts, {
+      join: policy.mode === 'default' || policy.mode === 'max-age',
+      share: policy.mode !== 'no-store',
+    });
+    stats.flightsJoined = joined.size;
+    const [own, shared] = await Promise.all([
+      this.#fetchLed(sdkAppId, tags, lead, policy, deadlineMs, stats),
+      awaitFlights(joined, deadlineMs, now),
+    ]);
+    return { answers: new Map([...own.answers, ...shared.answers]), error: own.error ?? shared.error };
+  }
+
+  /** The upstream run for the accounts this request leads, then their cache write. */
+  async #fetchLed(
+    sdkAppId: number,
+    tags: string[],
+    lead: Lead,
+    policy: CachePolicy,
+    deadlineMs: number,
+    stats: ServeStats,
+  ): Promise<Fetched> {
+    const { cache, now } = this.#deps;
+    const answers = new Map<string, UserProfileItem>();
+    if (lead.accounts.length === 0) return { answers };
+    const fetchedAtMs = now();
+    let error: unknown;
+    try {
+      const keep = (item: UserProfileItem) => {
+        answers.set(item.To_Account, item);
+        lead.answer(item);
+      };
+      await new UpstreamRun(this.#deps, sdkAppId, tags, deadlineMs, stats, keep).run(chunk(lead.accounts));
+    } catch (failure) {
+      error = failure;
+      if (failure instanceof TencentError && failure.disposition === 'wait-minute') {
+        this.#lockedUntilMs = now() + TENCENT_LOCKOUT_MS;
       }
+      this.#tagRefusals.remember(sdkAppId, tags, failure, now());
     }
-    return replyFor(unique, new Map([...cached, ...fetched]));
+    lead.end(error);
+    try {
+      if (policy.mode !== 'no-store' && answers.size > 0) {
+        stats.cacheWritesDropped = await cache.write(
+          sdkAppId,
+          tags,
+          [...answers.values()],
+          fetchedAtMs,
+          deadlineMs,
+        );
+      }
+    } finally {
+      lead.release();
+    }
+    return { answers, ...(error !== undefined && { error }) };
   }
 }
 
@@ -161,7 +271,8 @@ class UpstreamRun {
   readonly #tags: string[];
   readonly #deadlineMs: number;
   readonly #stats: ServeStats;
-  readonly #fetched: Map<string, UserProfileItem>;
+  /** Told each account's final answer as soon as it is had. */
+  readonly #keepAnswer: (item: UserProfileItem) => void;
 
   constructor(
     deps: Required<PortraitServiceDeps>,
@@ -169,14 +280,14 @@ class UpstreamRun {
     tags: string[],
     deadlineMs: number,
     stats: ServeStats,
-    fetched: Map<string, UserProfileItem>,
+    keepAnswer: (item: UserProfileItem) => void,
   ) {
     this.#deps = deps;
     this.#sdkAppId = sdkAppId;
     this.#tags = tags;
     this.#deadlineMs = deadlineMs;
     this.#stats = stats;
-    this.#fetched = fetched;
+    this.#keepAnswer = keepAnswer;
   }
 
   async run(chunks: string[][]): Promise<void> {
@@ -224,22 +335,25 @@ class UpstreamRun {
     try {
       const reply = await client.portraitGet(task.accounts, this.#tags, signal);
       this.#stats.upstreamCalls += 1;
-      return { next: this.#keep(task, reply.UserProfileItem ?? []), delayMs: 0 };
-    } catch (error) {
-      if (error instanceof InvalidRequestError || !(error instanceof TencentError)) throw error;
+      const next = this.#keep(task, reply.UserProfileItem ?? []);
+      task.search?.record('answered');
+      return { next: [...next, ...this.#searchOn(task)], delayMs: 0 };
+    } catch (thrown) {
+      if (thrown instanceof InvalidRequestError || !(thrown instanceof TencentError)) throw thrown;
+      const error = asTransient(thrown, this.#tags) as TencentError;
       this.#stats.upstreamCalls += 1;
       this.#stats.upstreamErrors[error.code] = (this.#stats.upstreamErrors[error.code] ?? 0) + 1;
       return this.#recover(task, error);
     }
   }
 
-  /** Stores final per-account answers; accounts that failed transiently are retried once. */
+  /** Keeps final per-account answers; accounts that failed transiently are retried once. */
   #keep(task: Task, items: readonly UserProfileItem[]): Task[] {
     const retry: string[] = [];
     for (const item of items) {
       const transient = item.ResultCode !== 0 && ruleFor(item.ResultCode).disposition === 'retry';
       if (transient && !task.accountRetry) retry.push(item.To_Account);
-      else this.#fetched.set(item.To_Account, item);
+      else this.#keepAnswer(item);
     }
     return retry.length > 0
       ? [{ accounts: retry, attempt: 0, accountRetry: true, afterRefresh: task.afterRefresh }]
@@ -269,24 +383,38 @@ class UpstreamRun {
   }
 
   /**
-   * Whether Tencent fails a whole call for one unknown account is undocumented: a lone account is
-   * answered as not found, a larger chunk is halved until the unknown accounts stand alone.
+   * A whole call refused with 40003 (docs/cache.md, "Unknown accounts"): an account asked alone is
+   * answered as not found; the unknown accounts of a larger call are searched for within a bound.
    */
   #isolate(task: Task, error: GatewayError): Task[] {
     if (task.accounts.length === 1) {
       const [account] = task.accounts as [string];
-      this.#fetched.set(account, {
+      this.#keepAnswer({
         To_Account: account,
         ResultCode: error.code,
         ResultInfo: error instanceof TencentApiError ? error.errorInfo : '',
       });
-      return [];
     }
-    const half = Math.ceil(task.accounts.length / 2);
-    return [task.accounts.slice(0, half), task.accounts.slice(half)].map((accounts) => ({
-      ...task,
-      accounts,
-    }));
+    task.search?.record('refused');
+    const search =
+      task.search ??
+      (task.accounts.length > 1
+        ? new UnknownAccountSearch(task.accounts, this.#deps.isolationCalls)
+        : undefined);
+    return this.#searchOn({ ...task, search });
+  }
+
+  /** The next call of the search `task` is part of; once it is over, its unresolved accounts are answered as such. */
+  #searchOn(task: Task): Task[] {
+    const search = task.search;
+    if (search === undefined) return [];
+    const accounts = search.next();
+    if (accounts !== undefined)
+      return [{ accounts, attempt: 0, accountRetry: false, afterRefresh: task.afterRefresh, search }];
+    for (const account of search.unresolved()) {
+      this.#keepAnswer({ To_Account: account, ResultCode: UNRESOLVED_CODE, ResultInfo: UNRESOLVED_INFO });
+    }
+    return [];
   }
 
   /** One renewal per request, shared by every call that failed on the UserSig in the same wave. */

@@ -37,7 +37,7 @@ export interface PortraitClient {
 }
 
 /** How fresh a cached value must be to count as a hit. */
-export type CachePolicy =
+export type CacheMode =
   /** The configured TTL decides (the default). */
   | { mode: 'default' }
   /** Skip the cache read (`Cache-Control: no-cache`); fresh answers are still written. */
@@ -47,31 +47,53 @@ export type CachePolicy =
   /** Accept values fetched at most this many seconds ago (`Cache-Control: max-age=N`). */
   | { mode: 'max-age'; maxAgeSeconds: number };
 
+/**
+ * A request's cache policy: its mode, and how long past its freshness a cached value may still
+ * answer when Tencent cannot (`Cache-Control: stale-if-error=N`, RFC 5861; 0: never). Without it the
+ * configured window applies (docs/cache.md, "Stale-if-error").
+ */
+export type CachePolicy = CacheMode & { staleIfErrorSeconds?: number };
+
+/** One account as the cache holds it for a request's tags. */
+export interface CacheEntry {
+  /** Tencent-shaped: tags in requested order, absent tags omitted; or a 40003 for "not found". */
+  item: UserProfileItem;
+  /**
+   * How much longer the entry stays fresh (ms). Zero or less: stale by that much, but within the
+   * request's stale-if-error window, so it may answer only when Tencent cannot.
+   */
+  freshForMs: number;
+}
+
 export interface ProfileCache {
   /**
-   * The accounts whose every requested tag is cached and fresh, as Tencent-shaped items (tags in
-   * requested order, absent tags omitted), or a 40003 item for a cached "not found". Never throws:
-   * a DynamoDB failure reads as all misses.
+   * The accounts whose every requested tag is cached and fresh, or stale within the policy's
+   * stale-if-error window, or whose "not found" is (docs/cache.md, "Freshness"). Never throws: a
+   * DynamoDB failure reads as all misses.
    */
   read(
     sdkAppId: number,
     accounts: readonly string[],
     tags: readonly string[],
     policy: CachePolicy,
-  ): Promise<Map<string, UserProfileItem>>;
+  ): Promise<Map<string, CacheEntry>>;
   /**
    * Stores what Tencent answered for these accounts and tags: values (merged into what the item
    * held), tags with no value as absent, 40003 as "not found" with the short TTL; other failures are
    * not cached. Values are stamped with `fetchedAtMs`, when the upstream call was started, and never
    * replace a value stamped later (a webhook's change that landed while the call was in flight).
-   * Never throws.
+   * Nothing is stored after `deadlineMs` (epoch ms; default: no deadline): what is unfinished then
+   * is dropped, so the answer is never late for its cache write. Never throws; resolves to the
+   * number of answers not known to be stored: not started by the deadline, cut short by it (such a
+   * call may still have landed), or lost to a DynamoDB failure.
    */
   write(
     sdkAppId: number,
     tags: readonly string[],
     items: readonly UserProfileItem[],
     fetchedAtMs: number,
-  ): Promise<void>;
+    deadlineMs?: number,
+  ): Promise<number>;
 }
 
 export type SlotGrant =

@@ -68,8 +68,11 @@ const tagSetKey = (tags: readonly string[]): string => JSON.stringify(uniqueInOr
 const withCorrelation = (envelope: TencentEnvelope, correlationId: string | undefined): string =>
   JSON.stringify(correlationId === undefined ? envelope : { ...envelope, CorrelationId: correlationId });
 
-/** The message's own reply out of a coalesced one: its accounts, its tag order. */
-function replyForMessage(message: Pending, served: PortraitResult): PortraitGetResponse {
+/** A queue result: Tencent's reply, and which of its accounts were answered stale (docs/api.md, "The queue"). */
+type QueueReply = PortraitGetResponse & { StaleAccounts?: string[] };
+
+/** The message's own reply out of a coalesced one: its accounts, its tag order, its stale accounts. */
+function replyForMessage(message: Pending, served: PortraitResult): QueueReply {
   const position = new Map(message.request.TagList.map((tag, index) => [tag, index] as const));
   const items = new Map<string, UserProfileItem>();
   for (const item of served.response.UserProfileItem ?? []) {
@@ -78,13 +81,25 @@ function replyForMessage(message: Pending, served: PortraitResult): PortraitGetR
     );
     items.set(item.To_Account, ProfileItem === undefined ? item : { ...item, ProfileItem });
   }
-  return replyFor(message.request.To_Account, items);
+  const reply = replyFor(message.request.To_Account, items);
+  const stale = new Set(served.stale);
+  const StaleAccounts = uniqueInOrder(message.request.To_Account).filter((account) => stale.has(account));
+  return StaleAccounts.length > 0 ? { ...reply, StaleAccounts } : reply;
 }
 
+/** Whether the failure the service answered around left one of the message's accounts with nothing to serve. */
+const leftUnserved = (message: Pending, served: PortraitResult): boolean => {
+  const unserved = new Set(served.failure?.accounts);
+  return message.request.To_Account.some((account) => unserved.has(account));
+};
+
 /**
- * Serves one SQS batch with as few upstream calls as possible (docs/api.md, the queue): messages are
- * grouped by their set of tags, each group's accounts fetched by ONE service call, and the reply
- * split back per message. When a group cannot be served whole for a transient reason, each of its
+ * Serves one SQS batch (up to 100 messages) with as few upstream calls as possible (docs/api.md,
+ * "The queue"): messages are grouped by their set of tags, each group's accounts fetched by ONE
+ * service call, which fills calls of 100 across the messages, and the reply split back per message.
+ * A message is answered once each of its accounts is (values served stale when Tencent could not
+ * answer are listed in `StaleAccounts`); one that the service's failure left an account of
+ * unserved is settled as that failure, so SQS retries it. When a group cannot be served whole for a transient reason, each of its
  * messages is tried once more against the cache alone (deadline now), so messages whose accounts are
  * cached, or were fetched before the failure, are still answered; that second try records no
  * metrics, since the group's own try already counted its accounts and any slot it was denied.
@@ -125,8 +140,12 @@ export async function serveBatch(
     else postpone(message, error);
   };
   const answer = (message: Pending, served: PortraitResult) => {
+    if (served.failure && leftUnserved(message, served)) {
+      settle(message, served.failure.error);
+      return;
+    }
     const reply = replyForMessage(message, served);
-    const encode = (envelope: PortraitGetResponse) => withCorrelation(envelope, message.correlationId);
+    const encode = (envelope: QueueReply) => withCorrelation(envelope, message.correlationId);
     const body = encode(reply);
     const bytes = Buffer.byteLength(body, 'utf8');
     if (bytes <= maxBytes) {

@@ -8,7 +8,9 @@ import {
   type PortraitGatewayStack,
   REQUEST_QUEUE_ACTIONS,
 } from '../../infra/portrait-gateway-stack.ts';
+import { DEADLINE_MARGIN_MS } from '../../shared/invocation-deadline.ts';
 import { GATEWAY_METRIC_NAMES, METRICS_NAMESPACE } from '../../shared/metric-catalog.ts';
+import { PUBLISH_BUDGET_MS } from '../../shared/queue/results-publisher.ts';
 import { missingHandlers, synthGatewayStack } from '../support/gateway-stack.ts';
 import { catalogProblems, expressionMetrics, templateMetrics } from '../support/template-metrics.ts';
 
@@ -19,6 +21,7 @@ const CONTEXT = {
   rateLimitPerSecond: 150,
   cacheTtlSeconds: 900,
   negativeCacheTtlSeconds: 30,
+  staleIfErrorSeconds: 7200,
   maxAccountsPerRequest: 500,
   httpReservedConcurrency: 40,
   queueReservedConcurrency: 6,
@@ -111,6 +114,7 @@ describe.skipIf(missing.length > 0)(`PortraitGatewayStack template${skipped}`, (
         RATE_LIMIT_PER_SECOND: '150',
         CACHE_TTL_SECONDS: '900',
         NEGATIVE_CACHE_TTL_SECONDS: '30',
+        STALE_IF_ERROR_SECONDS: '7200',
         MAX_ACCOUNTS_PER_REQUEST: '500',
       });
       expect(variables.TIM_BASE_URL).toBeUndefined();
@@ -128,6 +132,17 @@ describe.skipIf(missing.length > 0)(`PortraitGatewayStack template${skipped}`, (
       // Assess
       expect(timeout).toBeGreaterThan(2 * TENCENT_TIMEOUT_SECONDS);
       expect(timeout).toBeLessThan(API_GATEWAY_TIMEOUT_SECONDS);
+    });
+
+    it('let the queue function serve a full batch at a sixth of the ceiling, and still publish', () => {
+      // Act
+      const timeout = fnProps('queue').Timeout as number;
+      const mapping = propsWhere('AWS::Lambda::EventSourceMapping');
+      const calls = ((mapping.BatchSize as number) * CONTEXT.maxAccountsPerRequest) / 100;
+
+      // Assess: what the service gets is the timeout less the publish budget and the margin.
+      const serveSeconds = timeout - PUBLISH_BUDGET_MS / 1000 - DEADLINE_MARGIN_MS / 1000;
+      expect(serveSeconds).toBeGreaterThanOrEqual(calls / (CONTEXT.rateLimitPerSecond / 6));
     });
 
     it('keep the callback close to the 2 s Tencent waits for its answer', () => {
@@ -320,6 +335,15 @@ describe.skipIf(missing.length > 0)(`PortraitGatewayStack template${skipped}`, (
       });
       const { MaximumConcurrency } = mapping.ScalingConfig as { MaximumConcurrency: number };
       expect(MaximumConcurrency).toBeLessThanOrEqual(fnProps('queue').ReservedConcurrentExecutions as number);
+    });
+
+    it('hand the queue function batches of 100 messages, gathered for at least a second, to fill calls of 100', () => {
+      // Act
+      const mapping = propsWhere('AWS::Lambda::EventSourceMapping');
+
+      // Assess
+      expect(mapping.BatchSize).toBe(100);
+      expect(mapping.MaximumBatchingWindowInSeconds).toBeGreaterThanOrEqual(1);
     });
   });
 

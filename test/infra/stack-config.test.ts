@@ -67,6 +67,7 @@ describe('stack context', () => {
     { key: 'rateLimitPerSecond', value: '1', says: 'at least 2' },
     { key: 'rateLimitPerSecond', value: 'lots', says: 'whole number' },
     { key: 'cacheTtlSeconds', value: -1, says: 'at least 0' },
+    { key: 'staleIfErrorSeconds', value: 31_536_001, says: 'at most 31536000' },
     { key: 'maxAccountsPerRequest', value: 12.5, says: 'whole number' },
     { key: 'queueReservedConcurrency', value: 1, says: 'at least 2' },
     { key: 'logRetentionDays', value: 10, says: '14' },

@@ -189,6 +189,34 @@ describe('serving', () => {
     expect(byMaxAge.body.UserProfileItem?.[0]?.ProfileItem?.[0]?.Value).not.toBe('Old Dave');
   });
 
+  it('Tencent failing after freshness ran out: 200 from the stale value with X-Cache-Stale; stale-if-error=0 opts out', async () => {
+    const elevenMinutesAgo = Date.now() - 660_000;
+    await new DynamoProfileCache({
+      client: harness.dynalite.documentClient,
+      tableName: harness.tableName,
+      cacheTtlSeconds: 600,
+      negativeCacheTtlSeconds: 60,
+      staleIfErrorSeconds: 86_400,
+      now: () => elevenMinutesAgo,
+    }).write(
+      TEST_CREDENTIALS.sdkAppId,
+      [NICK],
+      [foundItem('sybil', [{ Tag: NICK, Value: 'Old Sybil' }])],
+      elevenMinutesAgo,
+    );
+    harness.emulator.setFaults({ httpStatus: 502 });
+    const body = { To_Account: ['sybil'], TagList: [NICK] };
+
+    const stale = await invoke(handler, { body });
+    const optedOut = await invoke(handler, { body, headers: { 'Cache-Control': 'stale-if-error=0' } });
+
+    expect(stale.statusCode).toBe(200);
+    expect(stale.headers['X-Cache-Stale']).toBe('1');
+    expect(stale.body.UserProfileItem?.[0]?.ProfileItem).toEqual([{ Tag: NICK, Value: 'Old Sybil' }]);
+    expect(output.metric('StaleServed')).toContain(1);
+    expectTencentFailure(optedOut, 502, 60008);
+  });
+
   it('logs with the API Gateway request id as correlation id and writes EMF metrics', async () => {
     await invoke(handler, { body: { To_Account: ['erin'], TagList: [NICK] }, requestId: 'req-1234' });
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
-import type { CachePolicy } from '../../shared/portrait/ports.ts';
+import type { CacheMode, CachePolicy } from '../../shared/portrait/ports.ts';
 import type { UserProfileItem } from '../../shared/tencent/portrait-types.ts';
 import { dynaliteTablePerTest } from '../support/dynalite.ts';
 import { InMemoryProfileCache } from '../support/in-memory-profile-cache.ts';
@@ -9,6 +9,8 @@ import { ManualClock } from '../support/manual-clock.ts';
 
 const TAGS = ['Tag_Profile_IM_Nick', 'Tag_Profile_IM_Gender', 'Tag_Profile_IM_Level'];
 const ACCOUNTS = ['alice', 'bob'];
+/** An hour past freshness: long enough that reads see entries fresh, stale, and gone. */
+const STALE_S = 3600;
 
 /** One step of a cache's life: a write of Tencent's answers, a read, or time passing. */
 type Op =
@@ -55,34 +57,43 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
     kind: fc.constant('read' as const),
     tags: tagsArb,
-    policy: fc.oneof(
-      fc.constant<CachePolicy>({ mode: 'default' }),
-      fc.constant<CachePolicy>({ mode: 'no-cache' }),
-      fc
-        .integer({ min: 0, max: 700 })
-        .map((maxAgeSeconds): CachePolicy => ({ mode: 'max-age', maxAgeSeconds })),
-    ),
+    policy: fc
+      .tuple(
+        fc.oneof(
+          fc.constant<CacheMode>({ mode: 'default' }),
+          fc.constant<CacheMode>({ mode: 'no-cache' }),
+          fc
+            .integer({ min: 0, max: 700 })
+            .map((maxAgeSeconds): CacheMode => ({ mode: 'max-age', maxAgeSeconds })),
+        ),
+        fc.option(fc.integer({ min: 0, max: 4000 }), { nil: undefined }),
+      )
+      .map(
+        ([mode, staleIfErrorSeconds]): CachePolicy =>
+          staleIfErrorSeconds === undefined ? mode : { ...mode, staleIfErrorSeconds },
+      ),
   }),
-  fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 400_000 }) }),
+  fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 1_500_000 }) }),
 );
 
 describe('InMemoryProfileCache, the unit tests’ cache', () => {
   const table = dynaliteTablePerTest();
 
-  it('answers every read as DynamoProfileCache on dynalite does, after any writes and any time', async () => {
+  it('answers every read as DynamoProfileCache on dynalite does (fresh and stale entries), after any writes and any time', async () => {
     let app = 1_400_000_000;
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 16 }), async (ops) => {
         // Prepare: a new app per run, so that runs share the table but no items.
         app += 1;
         const clock = new ManualClock();
-        const fake = new InMemoryProfileCache({ now: clock.now });
+        const fake = new InMemoryProfileCache({ now: clock.now, staleIfErrorSeconds: STALE_S });
         const real = new DynamoProfileCache({
           client: table.dynamo.documentClient,
           tableName: table.tableName,
           cacheTtlSeconds: 600,
           negativeCacheTtlSeconds: 60,
           maxClockSkewSeconds: 60,
+          staleIfErrorSeconds: STALE_S,
           now: clock.now,
           onError: (_operation, error) => {
             throw error;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { demoAccountName } from '../../infra/local/demo-profiles.ts';
 import {
   DependencyError,
@@ -11,35 +11,16 @@ import { uniqueInOrder } from '../../shared/portrait/chunking.ts';
 import { loopbackClients } from '../support/dynalite.ts';
 import { closedLoopbackOrigin } from '../support/loopback-http.ts';
 import { rejectionOf } from '../support/rejection-of.ts';
-import {
-  deadlineIn,
-  freshTable,
-  type ServiceParts,
-  serviceInstance,
-  startServiceParts,
-} from '../support/service-fixture.ts';
+import { deadlineIn, serviceInstance, servicePartsPerTest } from '../support/service-fixture.ts';
 
 const NICK = 'Tag_Profile_IM_Nick';
 const GENDER = 'Tag_Profile_IM_Gender';
 const accounts = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => demoAccountName(from + i));
 
-let parts: ServiceParts;
-let tableName: string;
+const fixture = servicePartsPerTest();
 
-beforeAll(async () => {
-  parts = await startServiceParts();
-});
-afterAll(async () => {
-  await parts.close();
-});
-beforeEach(async () => {
-  tableName = await freshTable(parts);
-  parts.emulator.clearFaults();
-  parts.emulator.resetCalls();
-});
-
-const instance = () => serviceInstance(parts, { tableName });
+const instance = () => serviceInstance(fixture.parts, { tableName: fixture.tableName });
 
 describe('PortraitService over dynalite and the emulator', () => {
   describe('the cache', () => {
@@ -50,13 +31,13 @@ describe('PortraitService over dynalite and the emulator', () => {
 
       // Act
       const cold = await service.get(wanted, [NICK], { deadlineMs: deadlineIn(5000) });
-      const callsAfterCold = parts.emulator.calls.length;
+      const callsAfterCold = fixture.parts.emulator.calls.length;
       const warm = await service.get(wanted, [NICK], { deadlineMs: deadlineIn(5000) });
 
       // Assess
       expect(callsAfterCold).toBe(3);
-      expect(parts.emulator.calls.map((c) => c.accounts).sort()).toEqual([100, 100, 50].sort());
-      expect(parts.emulator.calls).toHaveLength(3);
+      expect(fixture.parts.emulator.calls.map((c) => c.accounts).sort()).toEqual([100, 100, 50].sort());
+      expect(fixture.parts.emulator.calls).toHaveLength(3);
       expect(cold.response.UserProfileItem?.map((i) => i.To_Account)).toEqual(wanted);
       expect(warm.response).toEqual(cold.response);
       expect(warm.stats).toMatchObject({ cacheHits: 250, cacheMisses: 0, upstreamCalls: 0 });
@@ -71,7 +52,7 @@ describe('PortraitService over dynalite and the emulator', () => {
       });
 
       expect(result.response.UserProfileItem?.map((i) => i.To_Account)).toEqual(['bob', 'alice', 'carol']);
-      expect(parts.emulator.calls).toEqual([expect.objectContaining({ accounts: 3 })]);
+      expect(fixture.parts.emulator.calls).toEqual([expect.objectContaining({ accounts: 3 })]);
     });
 
     it('goes upstream for a tag not yet cached, and not for the tags it already holds', async () => {
@@ -79,11 +60,11 @@ describe('PortraitService over dynalite and the emulator', () => {
       await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) });
 
       await service.get(['alice'], [NICK, GENDER], { deadlineMs: deadlineIn(5000) });
-      const afterWider = parts.emulator.calls.length;
+      const afterWider = fixture.parts.emulator.calls.length;
       const narrower = await service.get(['alice'], [GENDER], { deadlineMs: deadlineIn(5000) });
 
       expect(afterWider).toBe(2);
-      expect(parts.emulator.calls).toHaveLength(2);
+      expect(fixture.parts.emulator.calls).toHaveLength(2);
       expect(narrower.response.UserProfileItem?.[0]?.ProfileItem?.map((p) => p.Tag)).toEqual([GENDER]);
     });
 
@@ -96,7 +77,7 @@ describe('PortraitService over dynalite and the emulator', () => {
       expect(first.response.Fail_Account).toEqual(['nobody-here']);
       expect(first.response.UserProfileItem?.[1]).toMatchObject({ ResultCode: 40003 });
       expect(second.response).toEqual(first.response);
-      expect(parts.emulator.calls).toHaveLength(1);
+      expect(fixture.parts.emulator.calls).toHaveLength(1);
     });
 
     it('neither reads nor writes the cache on no-store', async () => {
@@ -109,14 +90,14 @@ describe('PortraitService over dynalite and the emulator', () => {
       });
       const after = await service.get(['bob'], [NICK], { deadlineMs: deadlineIn(5000) });
 
-      expect(parts.emulator.calls.map((c) => c.accounts)).toEqual([1, 2, 1]);
+      expect(fixture.parts.emulator.calls.map((c) => c.accounts)).toEqual([1, 2, 1]);
       expect(after.stats).toMatchObject({ cacheHits: 0, upstreamCalls: 1 });
     });
 
     it('skips the cache read on no-cache and still refreshes the cache', async () => {
       const { service } = instance();
       await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) });
-      parts.emulator.setProfile('alice', [{ Tag: NICK, Value: 'Alice II' }]);
+      fixture.parts.emulator.setProfile('alice', [{ Tag: NICK, Value: 'Alice II' }]);
 
       const bypass = await service.get(['alice'], [NICK], {
         deadlineMs: deadlineIn(5000),
@@ -126,55 +107,55 @@ describe('PortraitService over dynalite and the emulator', () => {
 
       expect(bypass.response.UserProfileItem?.[0]?.ProfileItem).toEqual([{ Tag: NICK, Value: 'Alice II' }]);
       expect(cached.response.UserProfileItem?.[0]?.ProfileItem).toEqual([{ Tag: NICK, Value: 'Alice II' }]);
-      expect(parts.emulator.calls).toHaveLength(2);
+      expect(fixture.parts.emulator.calls).toHaveLength(2);
     });
   });
 
   describe('faults', () => {
     it('retries accounts that failed with 40006 once, and reports them when they fail again', async () => {
       const { service } = instance();
-      parts.emulator.setFaults({ failAccounts: { bob: 40006 } });
+      fixture.parts.emulator.setFaults({ failAccounts: { bob: 40006 } });
 
       const result = await service.get(['alice', 'bob'], [NICK], { deadlineMs: deadlineIn(5000) });
-      parts.emulator.clearFaults();
+      fixture.parts.emulator.clearFaults();
       const later = await service.get(['alice', 'bob'], [NICK], { deadlineMs: deadlineIn(5000) });
 
       expect(result.response.Fail_Account).toEqual(['bob']);
       expect(result.response.UserProfileItem?.[1]).toMatchObject({ To_Account: 'bob', ResultCode: 40006 });
-      expect(parts.emulator.calls.map((c) => c.accounts)).toEqual([2, 1, 1]);
+      expect(fixture.parts.emulator.calls.map((c) => c.accounts)).toEqual([2, 1, 1]);
       expect(later.response.Fail_Account).toBeUndefined();
       expect(later.stats).toMatchObject({ cacheHits: 1, cacheMisses: 1 });
     });
 
     it('recovers from a transient 40006 on retry without reporting it', async () => {
       const { service } = instance();
-      parts.emulator.setFaults({ failAccounts: { bob: 40006 }, times: 1 });
+      fixture.parts.emulator.setFaults({ failAccounts: { bob: 40006 }, times: 1 });
 
       const result = await service.get(['alice', 'bob'], [NICK], { deadlineMs: deadlineIn(5000) });
 
       expect(result.response.Fail_Account).toBeUndefined();
-      expect(parts.emulator.calls).toHaveLength(2);
+      expect(fixture.parts.emulator.calls).toHaveLength(2);
     });
 
     it('gives up on a 60007 storm after its attempts, caching nothing', async () => {
       const { service } = instance();
-      parts.emulator.setFaults({ forceCode: 60007 });
+      fixture.parts.emulator.setFaults({ forceCode: 60007 });
 
       const failure = await rejectionOf(service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) }));
-      parts.emulator.clearFaults();
+      fixture.parts.emulator.clearFaults();
       await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) });
 
       expect(failure).toBeInstanceOf(TencentApiError);
       expect(failure).toMatchObject({ code: 60007, disposition: 'rate-limited' });
-      expect(parts.emulator.calls.map((c) => c.outcome)).toEqual([60007, 60007, 60007, 0]);
+      expect(fixture.parts.emulator.calls.map((c) => c.outcome)).toEqual([60007, 60007, 60007, 0]);
     });
 
     it('answers a timeout when Tencent hangs past the deadline, caching nothing', async () => {
       const { service } = instance();
-      parts.emulator.setFaults({ hang: true });
+      fixture.parts.emulator.setFaults({ hang: true });
 
       const failure = await rejectionOf(service.get(['alice'], [NICK], { deadlineMs: deadlineIn(400) }));
-      parts.emulator.clearFaults();
+      fixture.parts.emulator.clearFaults();
       const after = await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) });
 
       expect(failure).toBeInstanceOf(TencentTransportError);
@@ -183,32 +164,32 @@ describe('PortraitService over dynalite and the emulator', () => {
 
     it('retries a reset connection with a new slot and answers in full', async () => {
       const { service } = instance();
-      parts.emulator.setFaults({ reset: true, times: 1 });
+      fixture.parts.emulator.setFaults({ reset: true, times: 1 });
 
       const result = await service.get(['alice', 'bob'], [NICK], { deadlineMs: deadlineIn(5000) });
 
       expect(result.response.UserProfileItem).toHaveLength(2);
       expect(result.stats).toMatchObject({ upstreamCalls: 2, upstreamErrors: { 60008: 1 } });
-      expect(parts.emulator.calls.map((c) => c.outcome)).toEqual(['reset', 0]);
+      expect(fixture.parts.emulator.calls.map((c) => c.outcome)).toEqual(['reset', 0]);
     });
 
     it('signs anew once on 70001 and succeeds; a second 70001 is final', async () => {
       const { service } = instance();
-      parts.emulator.setFaults({ forceCode: 70001, times: 1 });
+      fixture.parts.emulator.setFaults({ forceCode: 70001, times: 1 });
       const recovered = await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) });
-      parts.emulator.setFaults({ forceCode: 70001 });
+      fixture.parts.emulator.setFaults({ forceCode: 70001 });
 
       const failure = await rejectionOf(service.get(['bob'], [NICK], { deadlineMs: deadlineIn(5000) }));
 
       expect(recovered.response.UserProfileItem?.[0]).toMatchObject({ To_Account: 'alice', ResultCode: 0 });
       expect(failure).toMatchObject({ code: 70001 });
-      expect(parts.emulator.calls.map((c) => c.outcome)).toEqual([70001, 0, 70001, 70001]);
+      expect(fixture.parts.emulator.calls.map((c) => c.outcome)).toEqual([70001, 0, 70001, 70001]);
     });
 
     it('after Tencent locks the app out (70050), calls no more for a minute but still serves the cache', async () => {
       const { service } = instance();
       await service.get(['alice'], [NICK], { deadlineMs: deadlineIn(5000) });
-      parts.emulator.setFaults({ forceCode: 70050, times: 1 });
+      fixture.parts.emulator.setFaults({ forceCode: 70050, times: 1 });
       const lockout = await rejectionOf(service.get(['bob'], [NICK], { deadlineMs: deadlineIn(5000) }));
 
       const during = await rejectionOf(service.get(['carol'], [NICK], { deadlineMs: deadlineIn(5000) }));
@@ -218,7 +199,7 @@ describe('PortraitService over dynalite and the emulator', () => {
       expect(during).toBeInstanceOf(UpstreamLockedError);
       expect((during as UpstreamLockedError).retryAfterMs).toBeGreaterThan(55_000);
       expect(cached.stats).toMatchObject({ cacheHits: 1, upstreamCalls: 0 });
-      expect(parts.emulator.calls.map((c) => c.outcome)).toEqual([0, 70050]);
+      expect(fixture.parts.emulator.calls.map((c) => c.outcome)).toEqual([0, 70050]);
     });
 
     it('remembers that Tencent refused a tag list, so repeating it costs no more calls', async () => {
@@ -233,12 +214,12 @@ describe('PortraitService over dynalite and the emulator', () => {
 
       expect(first).toMatchObject({ code: 40009 });
       expect(again).toBe(first);
-      expect(parts.emulator.calls.map((c) => c.outcome)).toEqual([40009, 0]);
+      expect(fixture.parts.emulator.calls.map((c) => c.outcome)).toEqual([40009, 0]);
     });
 
     it('makes no upstream call when DynamoDB is down: no slot, a dependency error', async () => {
-      const { service } = serviceInstance(parts, {
-        tableName,
+      const { service } = serviceInstance(fixture.parts, {
+        tableName: fixture.tableName,
         clients: loopbackClients(await closedLoopbackOrigin()),
       });
 
@@ -246,12 +227,12 @@ describe('PortraitService over dynalite and the emulator', () => {
 
       expect(failure).toBeInstanceOf(DependencyError);
       expect(failure).toMatchObject({ dependency: 'table' });
-      expect(parts.emulator.calls).toHaveLength(0);
+      expect(fixture.parts.emulator.calls).toHaveLength(0);
     });
 
     it('tells its stats even when it fails', async () => {
       const { service } = instance();
-      parts.emulator.setFaults({ httpStatus: 502 });
+      fixture.parts.emulator.setFaults({ httpStatus: 502 });
       const seen: unknown[] = [];
 
       await service

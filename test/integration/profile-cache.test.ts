@@ -9,7 +9,7 @@ import {
   type ProfileCacheOptions,
 } from '../../shared/cache/profile-cache.ts';
 import type { DynamoDbClients } from '../../shared/dynamodb-client.ts';
-import type { CachePolicy } from '../../shared/portrait/ports.ts';
+import type { CacheEntry, CachePolicy } from '../../shared/portrait/ports.ts';
 import type { ProfileValue, UserProfileItem } from '../../shared/tencent/portrait-types.ts';
 import {
   dynaliteTablePerTest,
@@ -29,6 +29,12 @@ const SKEW_MS = 60_000;
 const DAY_MS = 86_400_000;
 const T0 = 1_800_000_000_000;
 const DEFAULT: CachePolicy = { mode: 'default' };
+
+/** The fresh hits of a read, as Tencent-shaped items by account. */
+const hitsOf = (entries: ReadonlyMap<string, CacheEntry>): Map<string, UserProfileItem> =>
+  new Map(
+    [...entries].filter(([, entry]) => entry.freshForMs > 0).map(([account, entry]) => [account, entry.item]),
+  );
 
 /** What Tencent answers for an account that exists: the given tags, in the given order. */
 const found = (account: string, values: Record<string, ProfileValue>): UserProfileItem => ({
@@ -82,7 +88,7 @@ describe('DynamoProfileCache on dynalite', () => {
   it('misses an account it never stored, then hits it with the tags in requested order', async () => {
     // Prepare
     const cache = cacheWith();
-    const before = await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT);
+    const before = hitsOf(await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT));
 
     // Act
     await cache.write(
@@ -91,7 +97,7 @@ describe('DynamoProfileCache on dynalite', () => {
       [found('alice', { [NICK]: 'Alice', [GENDER]: 'Gender_Type_Female' })],
       nowMs,
     );
-    const after = await cache.read(APP, ['alice'], [GENDER, NICK], DEFAULT);
+    const after = hitsOf(await cache.read(APP, ['alice'], [GENDER, NICK], DEFAULT));
 
     // Assess
     expect(before.size).toBe(0);
@@ -105,7 +111,7 @@ describe('DynamoProfileCache on dynalite', () => {
     await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
 
     // Act
-    const other = await cache.read(APP + 1, ['alice'], [NICK], DEFAULT);
+    const other = hitsOf(await cache.read(APP + 1, ['alice'], [NICK], DEFAULT));
 
     // Assess
     expect(other.size).toBe(0);
@@ -117,8 +123,8 @@ describe('DynamoProfileCache on dynalite', () => {
     await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
 
     // Act
-    const subset = await cache.read(APP, ['alice'], [NICK], DEFAULT);
-    const superset = await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT);
+    const subset = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
+    const superset = hitsOf(await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT));
 
     // Assess
     expect(subset.get('alice')).toEqual(found('alice', { [NICK]: 'Alice' }));
@@ -131,7 +137,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
     // Act
     await cache.write(APP, [NICK, GENDER], [found('bob', { [NICK]: 'Bob' })], nowMs);
-    const hits = await cache.read(APP, ['bob'], [GENDER, NICK], DEFAULT);
+    const hits = hitsOf(await cache.read(APP, ['bob'], [GENDER, NICK], DEFAULT));
 
     // Assess
     expect(hits.get('bob')).toEqual(found('bob', { [NICK]: 'Bob' }));
@@ -149,7 +155,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
       // Act
       await cache.write(APP, [LEVEL], [found('carol', { [LEVEL]: value })], nowMs);
-      const hits = await cache.read(APP, ['carol'], [LEVEL], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['carol'], [LEVEL], DEFAULT));
 
       // Assess
       expect(hits.get('carol')).toEqual(found('carol', { [LEVEL]: value }));
@@ -163,9 +169,9 @@ describe('DynamoProfileCache on dynalite', () => {
 
     // Act
     nowMs = T0 + TTL_S * 1000 - 1;
-    const lastFresh = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+    const lastFresh = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
     nowMs = T0 + TTL_S * 1000;
-    const expired = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+    const expired = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
     // Assess
     expect(lastFresh.has('alice')).toBe(true);
@@ -192,9 +198,9 @@ describe('DynamoProfileCache on dynalite', () => {
     await cache.write(APP, [NICK], [notFound('ghost')], nowMs);
 
     // Act
-    const fresh = await cache.read(APP, ['ghost'], [NICK, GENDER], DEFAULT);
+    const fresh = hitsOf(await cache.read(APP, ['ghost'], [NICK, GENDER], DEFAULT));
     nowMs = T0 + NEGATIVE_TTL_S * 1000;
-    const expired = await cache.read(APP, ['ghost'], [NICK], DEFAULT);
+    const expired = hitsOf(await cache.read(APP, ['ghost'], [NICK], DEFAULT));
 
     // Assess
     expect(fresh.get('ghost')).toEqual(notFound('ghost'));
@@ -209,7 +215,7 @@ describe('DynamoProfileCache on dynalite', () => {
     // Act
     nowMs += 1000;
     await cache.write(APP, [NICK], [found('dave', { [NICK]: 'Dave' }), notFound('erin')], nowMs);
-    const hits = await cache.read(APP, ['dave', 'erin'], [NICK], DEFAULT);
+    const hits = hitsOf(await cache.read(APP, ['dave', 'erin'], [NICK], DEFAULT));
 
     // Assess
     expect(hits.get('dave')).toEqual(found('dave', { [NICK]: 'Dave' }));
@@ -227,7 +233,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
     // Act
     await cache.write(APP, [NICK], [failed], nowMs);
-    const hits = await cache.read(APP, ['frank'], [NICK], DEFAULT);
+    const hits = hitsOf(await cache.read(APP, ['frank'], [NICK], DEFAULT));
 
     // Assess
     expect(hits.size).toBe(0);
@@ -247,7 +253,7 @@ describe('DynamoProfileCache on dynalite', () => {
       nowMs = T0 + ageSeconds * 1000;
 
       // Act
-      const hits = await cache.read(APP, ['alice'], [NICK], policy);
+      const hits = hitsOf(await cache.read(APP, ['alice'], [NICK], policy));
 
       // Assess
       expect(hits.has('alice')).toBe(hit);
@@ -261,7 +267,7 @@ describe('DynamoProfileCache on dynalite', () => {
     nowMs = T0 + 20_000;
 
     // Act
-    const narrowed = await cache.read(APP, ['ghost'], [NICK], { mode: 'max-age', maxAgeSeconds: 10 });
+    const narrowed = hitsOf(await cache.read(APP, ['ghost'], [NICK], { mode: 'max-age', maxAgeSeconds: 10 }));
 
     // Assess
     expect(narrowed.size).toBe(0);
@@ -275,7 +281,7 @@ describe('DynamoProfileCache on dynalite', () => {
       const cache = cacheWith({ client: clients.documentClient });
 
       // Act
-      const hits = await cache.read(APP, ['alice'], [NICK], policy);
+      const hits = hitsOf(await cache.read(APP, ['alice'], [NICK], policy));
       await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
 
       // Assess
@@ -293,10 +299,10 @@ describe('DynamoProfileCache on dynalite', () => {
 
     // Act
     nowMs = T0 + 500_000;
-    const both = await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT);
+    const both = hitsOf(await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT));
     nowMs = T0 + TTL_S * 1000 + 1;
-    const nickOnly = await cache.read(APP, ['alice'], [NICK], DEFAULT);
-    const genderOnly = await cache.read(APP, ['alice'], [GENDER], DEFAULT);
+    const nickOnly = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
+    const genderOnly = hitsOf(await cache.read(APP, ['alice'], [GENDER], DEFAULT));
 
     // Assess
     expect(both.get('alice')).toEqual(found('alice', { [NICK]: 'Alice', [GENDER]: 'Gender_Type_Female' }));
@@ -315,7 +321,7 @@ describe('DynamoProfileCache on dynalite', () => {
     await cache.write(APP, [NICK], written, nowMs);
 
     // Act
-    const hits = await cache.read(APP, [...accounts, 'user-1', 'user-2'], [NICK], DEFAULT);
+    const hits = hitsOf(await cache.read(APP, [...accounts, 'user-1', 'user-2'], [NICK], DEFAULT));
 
     // Assess
     expect(hits).toEqual(new Map(written.map((item) => [item.To_Account, item])));
@@ -348,7 +354,7 @@ describe('DynamoProfileCache on dynalite', () => {
     );
 
     // Act
-    const hits = await cache.read(APP, accounts, [NICK], DEFAULT);
+    const hits = hitsOf(await cache.read(APP, accounts, [NICK], DEFAULT));
 
     // Assess
     expect([...hits.keys()].sort()).toEqual(accounts);
@@ -380,7 +386,7 @@ describe('DynamoProfileCache on dynalite', () => {
     await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
 
     // Act
-    const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+    const hits = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
     // Assess
     expect(hits.size).toBe(0);
@@ -404,13 +410,130 @@ describe('DynamoProfileCache on dynalite', () => {
     const items = Array.from({ length: 60 }, (_, i) => found(`user-${i}`, { [NICK]: 'x' }));
 
     // Act
-    const hits = await cache.read(APP, ['alice', 'bob'], [NICK], DEFAULT);
-    await cache.write(APP, [NICK], items, nowMs);
+    const hits = hitsOf(await cache.read(APP, ['alice', 'bob'], [NICK], DEFAULT));
+    const dropped = await cache.write(APP, [NICK], items, nowMs);
     down.client.destroy();
 
     // Assess
     expect(hits.size).toBe(0);
+    expect(dropped).toBe(60);
     expect(errors.map((entry) => entry.operation)).toEqual(['read', 'write']);
+  });
+
+  describe('stale-if-error', () => {
+    const HOUR_S = 3600;
+
+    it('reads a value past its TTL as a stale entry for the window, then not at all', async () => {
+      // Prepare
+      const cache = cacheWith({ staleIfErrorSeconds: HOUR_S });
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' }), notFound('ghost')], nowMs);
+
+      // Act
+      const fresh = await cache.read(APP, ['alice', 'ghost'], [NICK], DEFAULT);
+      nowMs = T0 + TTL_S * 1000 + 5000;
+      const stale = await cache.read(APP, ['alice', 'ghost'], [NICK], DEFAULT);
+      const narrowed = await cache.read(APP, ['alice'], [NICK], { mode: 'default', staleIfErrorSeconds: 5 });
+      nowMs = T0 + (TTL_S + HOUR_S) * 1000;
+      const gone = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+
+      // Assess
+      expect(fresh.get('alice')).toEqual({
+        item: found('alice', { [NICK]: 'Alice' }),
+        freshForMs: TTL_S * 1000,
+      });
+      expect(fresh.get('ghost')?.freshForMs).toBe(NEGATIVE_TTL_S * 1000);
+      expect(stale.get('alice')).toEqual({ item: found('alice', { [NICK]: 'Alice' }), freshForMs: -5000 });
+      expect(stale.get('ghost')).toEqual({
+        item: notFound('ghost'),
+        freshForMs: -(TTL_S - NEGATIVE_TTL_S) * 1000 - 5000,
+      });
+      expect(narrowed.size).toBe(0);
+      expect(gone.size).toBe(0);
+    });
+
+    it('keeps the item until the end of the window', async () => {
+      // Prepare
+      const cache = cacheWith({ staleIfErrorSeconds: HOUR_S });
+
+      // Act
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
+      const { Item } = await table.dynamo.documentClient.send(
+        new GetCommand({ TableName: table.tableName, Key: { pk: profileKey(APP, 'alice') } }),
+      );
+
+      // Assess
+      expect(Item?.expiresAt).toBe((T0 + (TTL_S + HOUR_S) * 1000) / 1000);
+    });
+
+    it('reads for no-cache only when it names a stale-if-error window, and then nothing as fresh', async () => {
+      // Prepare
+      const { clients, seen } = observedClients();
+      const cache = cacheWith({ client: clients.documentClient, staleIfErrorSeconds: HOUR_S });
+      await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], nowMs);
+      seen.length = 0;
+
+      // Act
+      const plain = await cache.read(APP, ['alice'], [NICK], { mode: 'no-cache' });
+      const withFallback = await cache.read(APP, ['alice'], [NICK], {
+        mode: 'no-cache',
+        staleIfErrorSeconds: 60,
+      });
+
+      // Assess
+      expect(plain.size).toBe(0);
+      expect(withFallback.get('alice')).toEqual({ item: found('alice', { [NICK]: 'Alice' }), freshForMs: 0 });
+      expect(seen.map((command) => command.name)).toEqual(['BatchGetItemCommand']);
+    });
+  });
+
+  describe('the write deadline', () => {
+    it('stores nothing once the deadline has passed, counting what it dropped and reporting no error', async () => {
+      // Prepare
+      const { clients, seen } = observedClients();
+      const cache = cacheWith({ client: clients.documentClient });
+
+      // Act
+      const dropped = await cache.write(
+        APP,
+        [NICK],
+        [found('alice', { [NICK]: 'A' }), notFound('ghost')],
+        nowMs,
+        nowMs,
+      );
+
+      // Assess
+      expect(dropped).toBe(2);
+      expect(seen).toEqual([]);
+      expect(errors).toEqual([]);
+    });
+
+    it('aborts the calls still in flight at the deadline and starts no more: the rest is dropped', async () => {
+      // Prepare: each UpdateItem waits 200 ms before it reaches dynalite.
+      const clients = table.dynamo.newClients();
+      interceptCommands(clients, async (_command, proceed) => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return proceed();
+      });
+      const cache = cacheWith({ client: clients.documentClient, now: Date.now, writeConcurrency: 5 });
+      const items = Array.from({ length: 40 }, (_, i) => found(`user-${i}`, { [NICK]: 'x' }));
+
+      // Act
+      const dropped = await cache.write(APP, [NICK], items, Date.now(), Date.now() + 300);
+
+      // Assess: 40 calls of 200 ms, five at a time, take 1.6 s; what was stored by 300 ms is all that is.
+      const stored = hitsOf(
+        await cacheWith({ now: Date.now }).read(
+          APP,
+          items.map((i) => i.To_Account),
+          [NICK],
+          DEFAULT,
+        ),
+      );
+      // A call aborted after it reached DynamoDB may still land: it counts as dropped all the same.
+      expect(dropped).toBeGreaterThanOrEqual(40 - stored.size);
+      expect(stored.size).toBeLessThanOrEqual(5);
+      expect(errors).toEqual([]);
+    });
   });
 
   describe('applyChanges (webhook profile changes)', () => {
@@ -427,7 +550,7 @@ describe('DynamoProfileCache on dynalite', () => {
       // Act
       const newer = await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice 2' }], T0 + 2000);
       const older = await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice 1' }], T0 + 1000);
-      const hits = await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['alice'], [NICK, GENDER], DEFAULT));
 
       // Assess
       expect([newer, older]).toEqual([1, 0]);
@@ -443,7 +566,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
       // Act
       const applied = await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice before' }], T0 - 1);
-      const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
       // Assess
       expect(applied).toBe(0);
@@ -459,7 +582,7 @@ describe('DynamoProfileCache on dynalite', () => {
       // Act
       const forgotten = await cache.applyChanges(APP, 'alice', [], T0 + 1000, undefined, [NICK]);
       const kept = await cache.applyChanges(APP, 'bob', [], T0 - 1, undefined, [NICK]);
-      const hits = await cache.read(APP, ['alice', 'bob'], [NICK], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['alice', 'bob'], [NICK], DEFAULT));
 
       // Assess
       expect([forgotten, kept]).toEqual([1, 0]);
@@ -489,8 +612,8 @@ describe('DynamoProfileCache on dynalite', () => {
 
       // Act
       const applied = await cache.applyChanges(APP, 'newbie', [{ Tag: NICK, Value: 'Newbie' }], T0 + 500);
-      const nick = await cache.read(APP, ['newbie'], [NICK], DEFAULT);
-      const withGender = await cache.read(APP, ['newbie'], [NICK, GENDER], DEFAULT);
+      const nick = hitsOf(await cache.read(APP, ['newbie'], [NICK], DEFAULT));
+      const withGender = hitsOf(await cache.read(APP, ['newbie'], [NICK, GENDER], DEFAULT));
 
       // Assess
       expect(applied).toBe(1);
@@ -581,7 +704,7 @@ describe('DynamoProfileCache on dynalite', () => {
         );
 
         // Act
-        const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+        const hits = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
         // Assess
         expect(applied).toBe(1);
@@ -598,9 +721,9 @@ describe('DynamoProfileCache on dynalite', () => {
       // Act
       nowMs = T0 + 1000;
       await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice 2' })], T0 + 1000);
-      const fetched = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const fetched = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
       nowMs = T0 + DAY_MS;
-      const atTheForgedStamp = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const atTheForgedStamp = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
       // Assess
       expect(fetched.get('alice')).toEqual(found('alice', { [NICK]: 'Alice 2' }));
@@ -616,7 +739,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
       // Act
       const applied = await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice 2' }], T0 + 500);
-      const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
       // Assess
       expect(applied).toBe(1);
@@ -643,8 +766,10 @@ describe('DynamoProfileCache on dynalite', () => {
       await cache.applyChanges(APP, 'alice', [{ Tag: NICK, Value: 'Alice 2' }], T0 + 30_000);
 
       // Act
-      const revalidate = await cache.read(APP, ['alice'], [NICK], { mode: 'max-age', maxAgeSeconds: 0 });
-      const byDefault = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const revalidate = hitsOf(
+        await cache.read(APP, ['alice'], [NICK], { mode: 'max-age', maxAgeSeconds: 0 }),
+      );
+      const byDefault = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
       // Assess
       expect(revalidate.has('alice')).toBe(false);
@@ -663,7 +788,7 @@ describe('DynamoProfileCache on dynalite', () => {
       );
 
       // Act
-      const hits = await cache.read(APP, ['ghost'], [NICK], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['ghost'], [NICK], DEFAULT));
 
       // Assess
       expect(applied).toBe(1);
@@ -674,12 +799,12 @@ describe('DynamoProfileCache on dynalite', () => {
       // Prepare
       const cache = cacheWith();
       await cache.write(APP, [NICK], [notFound('ghost')], T0 + DAY_MS);
-      const ahead = await cache.read(APP, ['ghost'], [NICK], DEFAULT);
+      const ahead = hitsOf(await cache.read(APP, ['ghost'], [NICK], DEFAULT));
 
       // Act
       nowMs = T0 + 1000;
       await cache.write(APP, [NICK], [notFound('ghost')], T0 + 1000);
-      const replaced = await cache.read(APP, ['ghost'], [NICK], DEFAULT);
+      const replaced = hitsOf(await cache.read(APP, ['ghost'], [NICK], DEFAULT));
 
       // Assess
       expect(ahead.has('ghost')).toBe(false);
@@ -716,7 +841,7 @@ describe('DynamoProfileCache on dynalite', () => {
         [found('alice', { [NICK]: 'Alice', [GENDER]: 'Gender_Type_Male', [LEVEL]: 3 })],
         T0,
       );
-      const hits = await cache.read(APP, ['alice'], [NICK, GENDER, LEVEL], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['alice'], [NICK, GENDER, LEVEL], DEFAULT));
 
       // Assess
       expect(applied).toBe(1);
@@ -735,7 +860,7 @@ describe('DynamoProfileCache on dynalite', () => {
       // Act
       nowMs = T0 + 1000;
       await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice 3' })], T0 + 401);
-      const hits = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
       // Assess
       expect(hits.get('alice')).toEqual(found('alice', { [NICK]: 'Alice 3' }));
@@ -774,7 +899,7 @@ describe('DynamoProfileCache on dynalite', () => {
                 );
               else await cache.applyChanges(APP, account, [{ Tag: NICK, Value: `n@${stamp}` }], T0 + stamp);
             }
-            const hits = await cache.read(APP, [account], [NICK, GENDER], DEFAULT);
+            const hits = hitsOf(await cache.read(APP, [account], [NICK, GENDER], DEFAULT));
 
             // Assess
             expect(hits.get(account)).toEqual(
@@ -794,11 +919,13 @@ describe('DynamoProfileCache on dynalite', () => {
       await cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], T0);
 
       // Act
-      const narrowed = await cache.read(APP, ['alice'], [NICK], { mode: 'max-age', maxAgeSeconds: 5 });
+      const narrowed = hitsOf(
+        await cache.read(APP, ['alice'], [NICK], { mode: 'max-age', maxAgeSeconds: 5 }),
+      );
       nowMs = T0 + TTL_S * 1000 - 1;
-      const lastFresh = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const lastFresh = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
       nowMs = T0 + TTL_S * 1000;
-      const expired = await cache.read(APP, ['alice'], [NICK], DEFAULT);
+      const expired = hitsOf(await cache.read(APP, ['alice'], [NICK], DEFAULT));
 
       // Assess
       expect(narrowed.has('alice')).toBe(false);
@@ -822,8 +949,8 @@ describe('DynamoProfileCache on dynalite', () => {
       // Act: the 40003 lands after the webhook
       nowMs = T0 + 1000;
       await cache.write(APP, [NICK, GENDER], [notFound('phoenix')], T0);
-      const nick = await cache.read(APP, ['phoenix'], [NICK], DEFAULT);
-      const withGender = await cache.read(APP, ['phoenix'], [NICK, GENDER], DEFAULT);
+      const nick = hitsOf(await cache.read(APP, ['phoenix'], [NICK], DEFAULT));
+      const withGender = hitsOf(await cache.read(APP, ['phoenix'], [NICK, GENDER], DEFAULT));
 
       // Assess
       expect(nick.get('phoenix')).toEqual(found('phoenix', { [NICK]: 'Reborn' }));
@@ -858,7 +985,7 @@ describe('DynamoProfileCache on dynalite', () => {
           // Act
           for (const landing of [first, second])
             await cache.write(APP, [NICK], [answer(landing)], T0 + landing.fetchedAt);
-          const hits = await cache.read(APP, ['ivan'], [NICK], DEFAULT);
+          const hits = hitsOf(await cache.read(APP, ['ivan'], [NICK], DEFAULT));
 
           // Assess
           expect(hits.get('ivan')).toEqual(answer({ kind: served, fetchedAt: 0 }));
@@ -866,7 +993,7 @@ describe('DynamoProfileCache on dynalite', () => {
       },
     );
 
-    describe.each<{ last: string; land: (cache: DynamoProfileCache) => Promise<void> }>([
+    describe.each<{ last: string; land: (cache: DynamoProfileCache) => Promise<number> }>([
       {
         last: 'values fetched before the event',
         land: (cache) => cache.write(APP, [NICK], [found('alice', { [NICK]: 'Alice' })], T0 + 100),
@@ -902,7 +1029,7 @@ describe('DynamoProfileCache on dynalite', () => {
 
       // Act
       await cache.write(APP, tags, [found('wide', profile)], T0);
-      const hits = await cache.read(APP, ['wide'], tags, DEFAULT);
+      const hits = hitsOf(await cache.read(APP, ['wide'], tags, DEFAULT));
 
       // Assess
       const expressions = seen

@@ -18,7 +18,7 @@ import { lambdaContext } from '../support/lambda-events.ts';
 const NICK = 'Tag_Profile_IM_Nick';
 const TEAM = 'Tag_Profile_Custom_Team';
 
-type Result = PortraitGetResponse & { CorrelationId?: string };
+type Result = PortraitGetResponse & { CorrelationId?: string; StaleAccounts?: string[] };
 type Handler = ReturnType<typeof createPortraitQueueHandler>;
 
 /** `count` demo accounts from `user<first>` on. */
@@ -102,6 +102,59 @@ describe('the SQS consumer', () => {
         expect(item.ProfileItem?.map((profile) => profile.Tag)).toEqual(message.body.TagList);
       }
     }
+  });
+
+  it('fills one call with 100 messages of one account each, and publishes 100 correlated results', async () => {
+    const accounts = users(801, 100);
+    const messages = accounts.map((account, i) => ({
+      messageId: `one-${i}`,
+      body: { To_Account: [account], TagList: [NICK], CorrelationId: `one-${i}` },
+    }));
+    const callsBefore = harness.emulator.calls.length;
+    const sentBefore = harness.sqs.sent.length;
+
+    const response = await consume(messages);
+
+    const results = resultsSince(sentBefore);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(harness.emulator.calls.slice(callsBefore)).toEqual([
+      expect.objectContaining({ accounts: 100, outcome: 0 }),
+    ]);
+    expect(results.size).toBe(100);
+    for (const [i, account] of accounts.entries())
+      expect(results.get(`one-${i}`)?.UserProfileItem).toEqual([
+        expect.objectContaining({ To_Account: account, ResultCode: 0 }),
+      ]);
+  });
+
+  it('answers a message from stale values when Tencent fails, listing them, and retries those it cannot serve', async () => {
+    // A TTL of 0: whatever this instance stores is stale at once, and served only when Tencent fails.
+    const staleHandler = createPortraitQueueHandler(harness.gateway({ CACHE_TTL_SECONDS: '0' }));
+    const held = users(901, 3);
+    await staleHandler(sqsEvent([{ body: { To_Account: held, TagList: [NICK] } }]), lambdaContext());
+    harness.emulator.setFaults({ httpStatus: 502 });
+    const sentBefore = harness.sqs.sent.length;
+
+    const response = await staleHandler(
+      sqsEvent([
+        { messageId: 'held', body: { To_Account: held, TagList: [NICK], CorrelationId: 'held' } },
+        {
+          messageId: 'partly',
+          body: {
+            To_Account: [held[0] as string, ...users(904, 1)],
+            TagList: [NICK],
+            CorrelationId: 'partly',
+          },
+        },
+      ]),
+      lambdaContext({ remainingMs: 10_000 }),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'partly' }] });
+    const result = resultsSince(sentBefore).get('held');
+    expect(result).toMatchObject({ ActionStatus: 'OK', StaleAccounts: held });
+    expect(result?.UserProfileItem?.map((item) => item.ResultCode)).toEqual([0, 0, 0]);
+    expect(metricTotal('StaleServed')).toBeGreaterThanOrEqual(3);
   });
 
   it('answers poison messages with error results and serves the rest of their batch', async () => {

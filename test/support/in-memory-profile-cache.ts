@@ -8,12 +8,12 @@ import {
 } from '../../shared/cache/cached-item.ts';
 import {
   configuredLimits,
+  entryFrom,
   type FreshnessLimits,
-  hitFrom,
   limitsFor,
   replaceableBy,
 } from '../../shared/cache/freshness.ts';
-import type { CachePolicy, ProfileCache } from '../../shared/portrait/ports.ts';
+import type { CacheEntry, CachePolicy, ProfileCache } from '../../shared/portrait/ports.ts';
 import type { UserProfileItem } from '../../shared/tencent/portrait-types.ts';
 
 export interface InMemoryProfileCacheOptions {
@@ -25,6 +25,8 @@ export interface InMemoryProfileCacheOptions {
   negativeCacheTtlSeconds?: number;
   /** Default 60. */
   maxClockSkewSeconds?: number;
+  /** Default 0, as `DynamoProfileCache`'s. */
+  staleIfErrorSeconds?: number;
 }
 
 /** One `write` as the cache was asked for it. */
@@ -33,6 +35,7 @@ export interface CacheWrite {
   tags: readonly string[];
   items: readonly UserProfileItem[];
   fetchedAtMs: number;
+  deadlineMs?: number;
 }
 
 /**
@@ -43,6 +46,11 @@ export interface CacheWrite {
 export class InMemoryProfileCache implements ProfileCache {
   /** Every `write` asked for, whatever it stored. */
   readonly writes: CacheWrite[] = [];
+  /**
+   * How long a write takes on the test's clock: one that would end past its deadline stores
+   * nothing (the real store aborts its calls then). Default 0.
+   */
+  writeMs = 0;
   readonly #items = new Map<string, StoredItem>();
   readonly #now: () => number;
   readonly #limits: FreshnessLimits;
@@ -53,6 +61,7 @@ export class InMemoryProfileCache implements ProfileCache {
       options.cacheTtlSeconds ?? 600,
       options.negativeCacheTtlSeconds ?? 60,
       options.maxClockSkewSeconds ?? 60,
+      options.staleIfErrorSeconds ?? 0,
     );
   }
 
@@ -61,29 +70,35 @@ export class InMemoryProfileCache implements ProfileCache {
     accounts: readonly string[],
     tags: readonly string[],
     policy: CachePolicy,
-  ): Promise<Map<string, UserProfileItem>> {
-    const hits = new Map<string, UserProfileItem>();
+  ): Promise<Map<string, CacheEntry>> {
+    const hits = new Map<string, CacheEntry>();
     const limits = limitsFor(this.#limits, policy);
     if (limits === undefined || tags.length === 0) return hits;
     const tagList = [...new Set(tags)];
     for (const account of new Set(accounts)) {
       const item = this.#items.get(profileKey(sdkAppId, account));
-      const hit = item && hitFrom(account, item, tagList, limits, this.#now());
+      const hit = item && entryFrom(account, item, tagList, limits, this.#now());
       if (hit) hits.set(account, hit);
     }
     return hits;
   }
 
-  /** Each tag or "not found" lands where the store's condition would let it (`replaceableBy`). */
+  /**
+   * Each tag or "not found" lands where the store's condition would let it (`replaceableBy`);
+   * nothing lands when the write would end past `deadlineMs` ({@link writeMs}).
+   */
   async write(
     sdkAppId: number,
     tags: readonly string[],
     items: readonly UserProfileItem[],
     fetchedAtMs: number,
-  ): Promise<void> {
-    this.writes.push({ sdkAppId, tags, items, fetchedAtMs });
+    deadlineMs?: number,
+  ): Promise<number> {
+    this.writes.push({ sdkAppId, tags, items, fetchedAtMs, ...(deadlineMs !== undefined && { deadlineMs }) });
     const tagList = [...new Set(tags)];
-    for (const answer of cacheableAnswers(tagList, items)) {
+    const answers = cacheableAnswers(tagList, items);
+    if (deadlineMs !== undefined && this.#now() + this.writeMs > deadlineMs) return answers.length;
+    for (const answer of answers) {
       const key = profileKey(sdkAppId, answer.To_Account);
       const item = this.#items.get(key) ?? {};
       const updates: Array<[string, unknown]> =
@@ -97,5 +112,6 @@ export class InMemoryProfileCache implements ProfileCache {
         if (replaceableBy(item[attribute], fetchedAtMs, this.#now(), this.#limits)) item[attribute] = value;
       this.#items.set(key, item);
     }
+    return 0;
   }
 }

@@ -1,5 +1,7 @@
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { TencentEmulator } from '../../infra/local/emulator.ts';
 import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
+import { DEFAULTS } from '../../shared/config.ts';
 import type { DynamoDbClients } from '../../shared/dynamodb-client.ts';
 import { PortraitService } from '../../shared/portrait/portrait-service.ts';
 import { DynamoRateLimiter } from '../../shared/ratelimit/dynamo-rate-limiter.ts';
@@ -34,15 +36,23 @@ export interface ServiceInstanceOptions {
   tableName: string;
   /** This instance's clock offset from true time (simulated skew between Lambda instances). */
   clockOffsetMs?: number;
+  /** This instance's clock instead (epoch ms), e.g. a manual one shared by several instances. */
+  now?: () => number;
   ceilingPerSecond?: number;
   cacheTtlSeconds?: number;
+  /** Default `DEFAULTS.staleIfErrorSeconds`, as deployed. */
+  staleIfErrorSeconds?: number;
+  /** Default `DEFAULTS.earlyRefreshMs`, as deployed. */
+  earlyRefreshMs?: number;
+  /** The early refresh's draws; default `Math.random`. */
+  random?: () => number;
   /** Clients for the cache and limiter; default fresh clients on the fixture's dynalite. */
   clients?: DynamoDbClients;
 }
 
 /** One Lambda instance's worth of the gateway's object graph, built from the real adapters. */
 export function serviceInstance(parts: ServiceParts, options: ServiceInstanceOptions) {
-  const now = () => Date.now() + (options.clockOffsetMs ?? 0);
+  const now = options.now ?? (() => Date.now() + (options.clockOffsetMs ?? 0));
   const { documentClient } = options.clients ?? parts.dynamo.newClients();
   const cacheErrors: unknown[] = [];
   const limiterErrors: unknown[] = [];
@@ -51,6 +61,7 @@ export function serviceInstance(parts: ServiceParts, options: ServiceInstanceOpt
     tableName: options.tableName,
     cacheTtlSeconds: options.cacheTtlSeconds ?? 600,
     negativeCacheTtlSeconds: 60,
+    staleIfErrorSeconds: options.staleIfErrorSeconds ?? DEFAULTS.staleIfErrorSeconds,
     now,
     onError: (_operation, error) => cacheErrors.push(error),
   });
@@ -67,7 +78,14 @@ export function serviceInstance(parts: ServiceParts, options: ServiceInstanceOpt
     origins: [parts.emulator.url],
     timeouts: { headersMs: 1500, bodyMs: 1500 },
   });
-  const service = new PortraitService({ client, cache, limiter, now });
+  const service = new PortraitService({
+    client,
+    cache,
+    limiter,
+    now,
+    earlyRefreshMs: options.earlyRefreshMs ?? DEFAULTS.earlyRefreshMs,
+    ...(options.random && { random: options.random }),
+  });
   return { service, cache, limiter, cacheErrors, limiterErrors, now };
 }
 
@@ -76,3 +94,42 @@ export const freshTable = (parts: ServiceParts): Promise<string> => createTestTa
 
 /** A deadline `ms` from now, on true time. */
 export const deadlineIn = (ms: number): number => Date.now() + ms;
+
+/** The service parts of a block of tests and the table of the test running now. */
+export interface ServicePartsPerTest {
+  readonly parts: ServiceParts;
+  readonly tableName: string;
+}
+
+/**
+ * Registers hooks in the calling file or `describe` block: one dynalite and one emulator for all of
+ * its tests, and before each a fresh table, no faults and no recorded calls. Read the fields in
+ * hooks and tests.
+ */
+export function servicePartsPerTest(): ServicePartsPerTest {
+  let parts: ServiceParts | undefined;
+  let tableName: string | undefined;
+  beforeAll(async () => {
+    parts = await startServiceParts();
+  });
+  afterAll(async () => {
+    await parts?.close();
+  });
+  beforeEach(async () => {
+    if (parts === undefined) throw new Error('the service parts did not start');
+    tableName = await freshTable(parts);
+    parts.emulator.clearFaults();
+    parts.emulator.resetCalls();
+  });
+  return {
+    get parts() {
+      if (parts === undefined)
+        throw new Error('the service parts start in beforeAll: read them in a hook or test');
+      return parts;
+    },
+    get tableName() {
+      if (tableName === undefined) throw new Error('the table is made in beforeEach: read it in a test');
+      return tableName;
+    },
+  };
+}

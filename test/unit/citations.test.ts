@@ -17,18 +17,8 @@ const CODE_FOLDERS = ['shared', 'functions', 'infra', 'test', 'bench', 'scripts'
  * last test below: delete it then, and this list once it is empty.
  */
 const PENDING: ReadonlyArray<{ file: string; citation: string; becomes: string }> = [
-  {
-    file: 'shared/portrait/portrait-service.ts',
-    citation: 'DESIGN.md',
-    becomes: 'docs/architecture.md, "Request flow"',
-  },
   { file: 'shared/ratelimit/dynamo-rate-limiter.ts', citation: 'DESIGN.md', becomes: 'docs/rate-limit.md' },
   { file: 'shared/ratelimit/window-budget.ts', citation: 'DESIGN.md', becomes: 'docs/rate-limit.md' },
-  {
-    file: 'shared/cache/profile-cache.ts',
-    citation: 'DESIGN.md',
-    becomes: 'docs/architecture.md, "Data model" (or docs/cache.md)',
-  },
 ];
 
 function files(folder: string, extensions: RegExp): string[] {

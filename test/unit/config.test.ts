@@ -15,6 +15,8 @@ describe('parseConfig', () => {
       rateLimitPerSecond: 200,
       cacheTtlSeconds: 600,
       negativeCacheTtlSeconds: 60,
+      staleIfErrorSeconds: 86_400,
+      earlyRefreshMs: 1000,
       maxAccountsPerRequest: 1000,
     });
   });
@@ -35,6 +37,8 @@ describe('parseConfig', () => {
       RATE_LIMIT_PER_SECOND: '150',
       CACHE_TTL_SECONDS: '30',
       NEGATIVE_CACHE_TTL_SECONDS: '5',
+      STALE_IF_ERROR_SECONDS: '0',
+      EARLY_REFRESH_MS: '250',
       MAX_ACCOUNTS_PER_REQUEST: '500',
       RESULTS_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/results',
     });
@@ -57,6 +61,8 @@ describe('parseConfig', () => {
       rateLimitPerSecond: 150,
       cacheTtlSeconds: 30,
       negativeCacheTtlSeconds: 5,
+      staleIfErrorSeconds: 0,
+      earlyRefreshMs: 250,
       maxAccountsPerRequest: 500,
       resultsQueueUrl: 'https://sqs.eu-central-1.amazonaws.com/123456789012/results',
     });
@@ -82,6 +88,8 @@ describe('parseConfig', () => {
     ['RATE_LIMIT_PER_SECOND', '-5'],
     ['CACHE_TTL_SECONDS', '1.5'],
     ['NEGATIVE_CACHE_TTL_SECONDS', 'soon'],
+    ['STALE_IF_ERROR_SECONDS', '31536001'],
+    ['EARLY_REFRESH_MS', '60001'],
     ['MAX_ACCOUNTS_PER_REQUEST', '0'],
     ['RESULTS_QUEUE_URL', 'queue'],
   ])('%s=%s', (variable, value) => {

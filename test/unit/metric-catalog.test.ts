@@ -60,6 +60,10 @@ describe('the metric catalog against what the code publishes', () => {
       upstreamErrors: { 70500: 1 },
       slotWaitMs: 3,
       slotDenied: 0,
+      staleServed: 1,
+      earlyRefreshes: 0,
+      flightsJoined: 0,
+      cacheWritesDropped: 0,
     };
 
     // Act
@@ -78,6 +82,9 @@ describe('the metric catalog against what the code publishes', () => {
       'UpstreamErrors',
       'SlotWaitMs',
       'SlotDenied',
+      'StaleServed',
+      'EarlyRefreshes',
+      'CacheWritesDropped',
       'CacheErrors',
     ];
     expect(seen.map((m) => m.name).sort()).toEqual([...names].sort());

@@ -22,6 +22,11 @@ export interface Faults {
   failAccounts?: Record<string, number>;
   /** Answer the whole call `ActionStatus: FAIL` with this code (e.g. 60007, 70001). */
   forceCode?: number;
+  /**
+   * Answer a call that holds an account without a profile `ActionStatus: FAIL` with 40003, instead
+   * of that account's per-account 40003: Tencent's docs do not say which it does.
+   */
+  unknownFailsCall?: boolean;
   /** Apply to the next N calls to a /v4 path only (each call uses one up). Default: until cleared. */
   times?: number;
 }
@@ -37,6 +42,7 @@ const FAULT_CHECKS: Readonly<Record<keyof Faults, (value: unknown) => boolean>> 
   failAccounts: (value) =>
     isJsonObject(value) && Object.values(value).every((code) => isWholeNumber(code, 1)),
   forceCode: (value) => isWholeNumber(value, 1),
+  unknownFailsCall: isBoolean,
   times: (value) => isWholeNumber(value, 1),
 };
 

@@ -23,7 +23,8 @@
  *   9. `To_Account` missing or empty → 40002; not a list of non-empty strings, or more than 100 → 40001;
  *      `TagList` missing, empty or not a list of strings → 40001; a tag that is neither standard nor
  *      one of the app's configured custom tags → 40009 (the whole call fails)
- *  10. answer: `UserProfileItem` in request order; an account with no profile → ResultCode 40003;
+ *  10. answer: `UserProfileItem` in request order; an account with no profile → ResultCode 40003
+ *      (or, with the `unknownFailsCall` fault, the whole call fails with 40003);
  *      `Fail_Account` lists failed accounts and is present only when one failed; tags never set are
  *      omitted from `ProfileItem`; uint32 tags are JSON numbers. Where Tencent's docs are silent
  *      (unknown accounts, unset tags) the emulator picks the documented-looking variant.
@@ -80,7 +81,7 @@ export type Arrival =
   | { kind: 'fault'; fault: 'reset' | 'hang' | 'malformed' }
   | { kind: 'fault'; fault: 'http-status'; httpStatus: number }
   | { kind: 'refused'; envelope: TencentEnvelope; httpStatus: number }
-  | { kind: 'admitted'; failAccounts: Readonly<Record<string, number>> };
+  | { kind: 'admitted'; failAccounts: Readonly<Record<string, number>>; unknownFailsCall?: true };
 
 const USERSIG_CODES: Readonly<Record<UserSigRejection, number>> = {
   malformed: 70003,
@@ -98,6 +99,7 @@ const USERSIG_CODES: Readonly<Record<UserSigRejection, number>> = {
 const ERROR_INFO: Readonly<Record<number, string>> = {
   40001: 'Err_Profile_Comm_Decode_Fail',
   40002: 'Err_Profile_PortraitGet_To_Account_Missing',
+  40003: 'Err_Profile_PortraitGet_Account_Not_Exist',
   40006: 'Err_Profile_PortraitGet_Read_Custom_Data_Fail',
   40009: 'Err_Profile_Tag_Not_Exist',
   60002: 'HTTP parse error',
@@ -154,7 +156,11 @@ export function judgeArrival(call: ArrivingCall, admin: AppAdmin, admit: () => b
   const urlRefusal = checkUrl(url.searchParams, admin, call.at);
   if (urlRefusal !== undefined) return urlRefusal;
   if (!admit()) return refused(60007);
-  return { kind: 'admitted', failAccounts: faults?.failAccounts ?? {} };
+  return {
+    kind: 'admitted',
+    failAccounts: faults?.failAccounts ?? {},
+    ...(faults?.unknownFailsCall && { unknownFailsCall: true }),
+  };
 }
 
 /** Steps 4–6. */
@@ -184,12 +190,14 @@ export function userSigCode(verdict: UserSigVerdict, nowSeconds: number): number
 
 /**
  * Steps 8–10 of the file header, for an admitted call. `request` is the decoded body, `NOT_JSON`
- * or {@link BODY_TOO_LARGE}; `failAccounts` (a fault) forces per-account codes.
+ * or {@link BODY_TOO_LARGE}; `failAccounts` (a fault) forces per-account codes; `unknownFailsCall`
+ * (a fault) fails a call holding an account without a profile with 40003.
  */
 export function answerPortraitGet(
   request: unknown,
   failAccounts: Readonly<Record<string, number>>,
   profiles: AppProfiles,
+  unknownFailsCall = false,
 ): PortraitGetResponse {
   if (request === BODY_TOO_LARGE) return fail(60002, `the request body exceeds ${MAX_BODY_BYTES} bytes`);
   if (request === NOT_JSON) return fail(60003);
@@ -209,6 +217,8 @@ export function answerPortraitGet(
   const unknownTag = (tags as string[]).find((tag) => !profiles.knowsTag(tag));
   if (unknownTag !== undefined) return fail(40009, `${unknownTag} is not a profile field of this app`);
 
+  if (unknownFailsCall && (accounts as string[]).some((account) => profiles.profile(account) === undefined))
+    return fail(40003, 'an account of To_Account does not exist');
   const wanted = [...new Set(tags as string[])];
   const items = (accounts as string[]).map((account) =>
     profileItem(account, profiles.profile(account), wanted, failAccounts),

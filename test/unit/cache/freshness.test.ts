@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { NOT_FOUND, type StoredItem, tagAttribute } from '../../../shared/cache/cached-item.ts';
 import {
   configuredLimits,
+  entryFrom,
   expiresAtSeconds,
   type FreshnessLimits,
-  hitFrom,
   limitsFor,
+  type ReadLimits,
   replaceableBy,
 } from '../../../shared/cache/freshness.ts';
 import type { CachePolicy } from '../../../shared/portrait/ports.ts';
@@ -17,6 +18,7 @@ const TTL_MS = 600_000;
 const NEGATIVE_TTL_MS = 60_000;
 const SKEW_MS = 60_000;
 const LIMITS = configuredLimits(TTL_MS / 1000, NEGATIVE_TTL_MS / 1000, SKEW_MS / 1000);
+const READ: ReadLimits = { ...LIMITS, revalidate: false };
 const NICK = 'Tag_Profile_IM_Nick';
 const GENDER = 'Tag_Profile_IM_Gender';
 const INFO = 'Err_Profile_PortraitGet_Account_Not_Exist';
@@ -43,7 +45,19 @@ const valuesHit = (...values: Array<[string, ProfileValue]>) => ({
 });
 const notFoundHit = { To_Account: 'alice', ResultCode: 40003, ResultInfo: INFO };
 
-describe('hitFrom', () => {
+/** What a read under `limits` serves without asking Tencent: the entry's item while it is fresh. */
+const hitFrom = (
+  account: string,
+  item: StoredItem,
+  tags: readonly string[],
+  limits: FreshnessLimits,
+  nowMs: number,
+) => {
+  const entry = entryFrom(account, item, tags, { ...limits, revalidate: false }, nowMs);
+  return entry && entry.freshForMs > 0 ? entry.item : undefined;
+};
+
+describe('entryFrom, fresh entries', () => {
   describe.each<{ label: string; item: StoredItem; tags: string[]; served: unknown }>([
     {
       label: 'every requested tag fresh: a hit in requested order',
@@ -143,32 +157,122 @@ describe('hitFrom', () => {
     },
   ])('$label', ({ item, tags, served }) => {
     it('answers as the cache should', () => {
-      expect(hitFrom('alice', item, tags, LIMITS, NOW)).toEqual(served);
+      expect(hitFrom('alice', item, tags, READ, NOW)).toEqual(served);
+    });
+  });
+});
+
+describe('entryFrom, stale entries', () => {
+  const HOUR_MS = 3_600_000;
+  const STALE: ReadLimits = { ...READ, staleMs: HOUR_MS };
+
+  describe.each<{ label: string; item: StoredItem; tags: string[]; limits?: ReadLimits; entry: unknown }>([
+    {
+      label: 'a tag one ms short of the TTL: fresh for one more ms',
+      item: itemOf({ [NICK]: { ageMs: TTL_MS - 1, v: 'Alice' } }),
+      tags: [NICK],
+      entry: { item: valuesHit([NICK, 'Alice']), freshForMs: 1 },
+    },
+    {
+      label: 'a tag exactly TTL old: stale by nothing',
+      item: itemOf({ [NICK]: { ageMs: TTL_MS, v: 'Alice' } }),
+      tags: [NICK],
+      entry: { item: valuesHit([NICK, 'Alice']), freshForMs: 0 },
+    },
+    {
+      label: 'a tag one ms short of the end of the stale window: stale',
+      item: itemOf({ [NICK]: { ageMs: TTL_MS + HOUR_MS - 1, v: 'Alice' } }),
+      tags: [NICK],
+      entry: { item: valuesHit([NICK, 'Alice']), freshForMs: 1 - HOUR_MS },
+    },
+    {
+      label: 'a tag at the end of the stale window: a miss',
+      item: itemOf({ [NICK]: { ageMs: TTL_MS + HOUR_MS, v: 'Alice' } }),
+      tags: [NICK],
+      entry: undefined,
+    },
+    {
+      label: 'one fresh and one stale tag: as stale as the older',
+      item: itemOf({ [NICK]: { ageMs: 1000, v: 'Alice' }, [GENDER]: { ageMs: TTL_MS + 5000, v: 'x' } }),
+      tags: [NICK, GENDER],
+      entry: { item: valuesHit([NICK, 'Alice'], [GENDER, 'x']), freshForMs: -5000 },
+    },
+    {
+      label: 'a stale "not found": stale by its own, shorter TTL',
+      item: itemOf({}, NEGATIVE_TTL_MS + 2000),
+      tags: [NICK],
+      entry: { item: notFoundHit, freshForMs: -2000 },
+    },
+    {
+      label: 'a tag stamped before a believed "not found": never served, stale or not',
+      item: itemOf({ [NICK]: { ageMs: TTL_MS + 10, v: 'Alice' }, [GENDER]: { ageMs: 5, v: 'x' } }, 1000),
+      tags: [NICK, GENDER],
+      entry: undefined,
+    },
+    {
+      label: 'revalidate (no-cache): a fresh tag counts as stale by nothing',
+      item: itemOf({ [NICK]: { ageMs: 1000, v: 'Alice' } }),
+      tags: [NICK],
+      limits: { ...STALE, revalidate: true },
+      entry: { item: valuesHit([NICK, 'Alice']), freshForMs: 0 },
+    },
+    {
+      label: 'revalidate (no-cache): a stale tag keeps its staleness',
+      item: itemOf({ [NICK]: { ageMs: TTL_MS + 5000, v: 'Alice' } }),
+      tags: [NICK],
+      limits: { ...STALE, revalidate: true },
+      entry: { item: valuesHit([NICK, 'Alice']), freshForMs: -5000 },
+    },
+  ])('$label', ({ item, tags, limits = STALE, entry }) => {
+    it('is read as the rules say', () => {
+      expect(entryFrom('alice', item, tags, limits, NOW)).toEqual(entry);
     });
   });
 });
 
 describe('limitsFor', () => {
-  describe.each<{ policy: CachePolicy; limits: FreshnessLimits | undefined }>([
-    { policy: { mode: 'default' }, limits: LIMITS },
+  const STALE_LIMITS = configuredLimits(TTL_MS / 1000, NEGATIVE_TTL_MS / 1000, SKEW_MS / 1000, 3600);
+  const read = (limits: Partial<ReadLimits>): ReadLimits => ({
+    ...STALE_LIMITS,
+    revalidate: false,
+    ...limits,
+  });
+
+  describe.each<{ policy: CachePolicy; limits: ReadLimits | undefined }>([
+    { policy: { mode: 'default' }, limits: read({}) },
     { policy: { mode: 'no-cache' }, limits: undefined },
     { policy: { mode: 'no-store' }, limits: undefined },
     {
       policy: { mode: 'max-age', maxAgeSeconds: 30 },
-      limits: { valueMs: 30_000, notFoundMs: 30_000, aheadMs: SKEW_MS },
+      limits: read({ valueMs: 30_000, notFoundMs: 30_000 }),
     },
     {
       policy: { mode: 'max-age', maxAgeSeconds: 300 },
-      limits: { valueMs: 300_000, notFoundMs: NEGATIVE_TTL_MS, aheadMs: SKEW_MS },
+      limits: read({ valueMs: 300_000 }),
     },
-    { policy: { mode: 'max-age', maxAgeSeconds: 86_400 }, limits: LIMITS },
+    { policy: { mode: 'max-age', maxAgeSeconds: 86_400 }, limits: read({}) },
     {
       policy: { mode: 'max-age', maxAgeSeconds: 0 },
-      limits: { valueMs: 0, notFoundMs: 0, aheadMs: SKEW_MS },
+      limits: read({ valueMs: 0, notFoundMs: 0 }),
     },
-  ])('$policy.mode $policy.maxAgeSeconds', ({ policy, limits }) => {
+    // stale-if-error only narrows the configured window; 0 serves nothing stale.
+    { policy: { mode: 'default', staleIfErrorSeconds: 60 }, limits: read({ staleMs: 60_000 }) },
+    { policy: { mode: 'default', staleIfErrorSeconds: 0 }, limits: read({ staleMs: 0 }) },
+    { policy: { mode: 'default', staleIfErrorSeconds: 7200 }, limits: read({}) },
+    {
+      policy: { mode: 'max-age', maxAgeSeconds: 30, staleIfErrorSeconds: 5 },
+      limits: read({ valueMs: 30_000, notFoundMs: 30_000, staleMs: 5000 }),
+    },
+    // no-cache reads only as a fallback, and only when it asks for one.
+    {
+      policy: { mode: 'no-cache', staleIfErrorSeconds: 60 },
+      limits: read({ staleMs: 60_000, revalidate: true }),
+    },
+    { policy: { mode: 'no-cache', staleIfErrorSeconds: 0 }, limits: undefined },
+    { policy: { mode: 'no-store', staleIfErrorSeconds: 60 }, limits: undefined },
+  ])('$policy', ({ policy, limits }) => {
     it(limits ? 'reads under these limits' : 'reads nothing', () => {
-      expect(limitsFor(LIMITS, policy)).toEqual(limits);
+      expect(limitsFor(STALE_LIMITS, policy)).toEqual(limits);
     });
   });
 });
@@ -215,6 +319,12 @@ describe('expiresAtSeconds', () => {
     });
   });
 
+  it('keeps an item through its stale-if-error window too', () => {
+    const limits = configuredLimits(600, 60, 60, 86_400);
+
+    expect(expiresAtSeconds(NOW, NOW, limits)).toBe(inSeconds(NOW + 600_000 + 86_400_000));
+  });
+
   it('keeps an item for the negative TTL when that is the longer one', () => {
     const limits = configuredLimits(10, 60, 60);
 
@@ -233,6 +343,7 @@ describe('freshness properties', () => {
   const limitsArb = fc.record({
     valueMs: fc.integer({ min: 0, max: 1_000_000 }),
     notFoundMs: fc.integer({ min: 0, max: 1_000_000 }),
+    staleMs: fc.integer({ min: 0, max: 1_000_000 }),
     aheadMs: fc.integer({ min: 0, max: 120_000 }),
   });
   /** Stamps from long past to well beyond any skew ahead of NOW. */
@@ -289,6 +400,28 @@ describe('freshness properties', () => {
     );
   });
 
+  it('lets the stale window only add stale entries: fresh ones and their items are the same without it', () => {
+    fc.assert(
+      fc.property(
+        itemArb,
+        requestedArb,
+        limitsArb,
+        fc.boolean(),
+        (generated, requested, limits, revalidate) => {
+          const item = toStored(generated);
+
+          const withWindow = entryFrom('alice', item, requested, { ...limits, revalidate }, NOW);
+          const without = entryFrom('alice', item, requested, { ...limits, staleMs: 0, revalidate }, NOW);
+
+          if (without) expect(withWindow).toEqual(without);
+          if (withWindow && withWindow.freshForMs > 0) expect(without).toEqual(withWindow);
+          if (withWindow) expect(withWindow.freshForMs).toBeGreaterThan(-limits.staleMs);
+          if (revalidate) expect(without).toBeUndefined();
+        },
+      ),
+    );
+  });
+
   it('lets max-age only narrow: what it serves, the default serves alike', () => {
     fc.assert(
       fc.property(
@@ -311,7 +444,7 @@ describe('freshness properties', () => {
     );
   });
 
-  it('expires an item no earlier than the freshness of anything it serves ends', () => {
+  it('expires an item no earlier than anything it serves, fresh or stale, stops being served', () => {
     fc.assert(
       fc.property(
         limitsArb,
@@ -329,9 +462,9 @@ describe('freshness properties', () => {
           const expiresAtMs = expiresAtSeconds(stampMs, writtenAt, limits) * 1000;
           const readAt = writtenAt + laterMs;
 
-          const hit = hitFrom('alice', item, ['A'], limits, readAt);
+          const entry = entryFrom('alice', item, ['A'], { ...limits, revalidate: false }, readAt);
 
-          if (hit) expect(readAt).toBeLessThan(expiresAtMs);
+          if (entry) expect(readAt).toBeLessThan(expiresAtMs);
         },
       ),
     );

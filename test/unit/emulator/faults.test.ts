@@ -19,6 +19,7 @@ describe('checkFaults', () => {
       malformedJson: true,
       failAccounts: { alice: 40006 },
       forceCode: 70001,
+      unknownFailsCall: true,
       times: 1,
     };
 
@@ -38,6 +39,7 @@ describe('checkFaults', () => {
     ['a negative latency', { latencyMs: -1 }, 'faults.latencyMs'],
     ['a fractional latency', { latencyMs: 1.5 }, 'faults.latencyMs'],
     ['hang as a string', { hang: 'yes' }, 'faults.hang'],
+    ['unknownFailsCall as a number', { unknownFailsCall: 1 }, 'faults.unknownFailsCall'],
     ['an HTTP status under 200', { httpStatus: 199 }, 'faults.httpStatus'],
     ['an HTTP status over 599', { httpStatus: 600 }, 'faults.httpStatus'],
     ['reset as a number', { reset: 1 }, 'faults.reset'],

@@ -201,6 +201,16 @@ describe('judgeArrival: checks in order, the first failing one answers', () => {
     // Assess
     expect(arrival).toEqual({ kind: 'admitted', failAccounts: { bob: 40006 } });
   });
+
+  it('admits a call with the unknownFailsCall fault carried to its answer', () => {
+    const arrival = judgeArrival(
+      arriving({ faults: { unknownFailsCall: true } }),
+      new UserSigVerdicts(ADMIN),
+      () => true,
+    );
+
+    expect(arrival).toEqual({ kind: 'admitted', failAccounts: {}, unknownFailsCall: true });
+  });
 });
 
 describe('userSigCode', () => {
@@ -245,6 +255,19 @@ describe('answerPortraitGet', () => {
     });
   const answer = (request: unknown, failAccounts: Record<string, number> = {}) =>
     answerPortraitGet(request, failAccounts, profiles());
+
+  it('fails a whole call holding an unknown account with 40003 under unknownFailsCall, and no other', () => {
+    const withGhost = answerPortraitGet(
+      { To_Account: ['alice', 'ghost'], TagList: [NICK] },
+      {},
+      profiles(),
+      true,
+    );
+    const known = answerPortraitGet({ To_Account: ['alice', 'bob'], TagList: [NICK] }, {}, profiles(), true);
+
+    expect(withGhost).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 40003 });
+    expect(known).toMatchObject({ ActionStatus: 'OK', ErrorCode: 0 });
+  });
 
   describe.each<{ case: string; request: unknown; code: number; info?: string }>([
     { case: 'a body over the limit', request: BODY_TOO_LARGE, code: 60002, info: 'exceeds' },

@@ -20,6 +20,14 @@ describe('cachePolicyFrom', () => {
     ['max-age=abc', { mode: 'default' }],
     ['max-age=1.5', { mode: 'default' }],
     ['private', { mode: 'default' }],
+    ['stale-if-error=600', { mode: 'default', staleIfErrorSeconds: 600 }],
+    ['stale-if-error=0', { mode: 'default', staleIfErrorSeconds: 0 }],
+    ['Stale-If-Error="60", stale-if-error=30', { mode: 'default', staleIfErrorSeconds: 30 }],
+    ['max-age=5, stale-if-error=60', { mode: 'max-age', maxAgeSeconds: 5, staleIfErrorSeconds: 60 }],
+    ['no-cache, stale-if-error=60', { mode: 'no-cache', staleIfErrorSeconds: 60 }],
+    ['no-store, stale-if-error=60', { mode: 'no-store' }],
+    ['stale-if-error=-1', { mode: 'default' }],
+    ['stale-if-error', { mode: 'default' }],
   ])('Cache-Control: %j', (header, expected) => {
     it(`means ${JSON.stringify(expected)}`, () => {
       const policy = cachePolicyFrom(header);
@@ -37,6 +45,10 @@ describe('cachePolicyFrom', () => {
         if (policy.mode === 'max-age') {
           expect(Number.isSafeInteger(policy.maxAgeSeconds)).toBe(true);
           expect(policy.maxAgeSeconds).toBeGreaterThanOrEqual(0);
+        }
+        if (policy.staleIfErrorSeconds !== undefined) {
+          expect(Number.isSafeInteger(policy.staleIfErrorSeconds)).toBe(true);
+          expect(policy.staleIfErrorSeconds).toBeGreaterThanOrEqual(0);
         }
       }),
     );

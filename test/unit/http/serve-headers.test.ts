@@ -10,6 +10,10 @@ const stats = (overrides: Partial<ServeStats> = {}): ServeStats => ({
   upstreamErrors: {},
   slotWaitMs: 4.56,
   slotDenied: 0,
+  staleServed: 0,
+  earlyRefreshes: 0,
+  flightsJoined: 0,
+  cacheWritesDropped: 0,
   ...overrides,
 });
 
@@ -20,6 +24,14 @@ describe('serveHeaders', () => {
     expect(headers['X-Cache-Hits']).toBe('3');
     expect(headers['X-Cache-Misses']).toBe('2');
     expect(headers['X-Upstream-Calls']).toBe('1');
+  });
+
+  it('says how many accounts were answered stale, and only when some were', () => {
+    const fresh = serveHeaders(stats(), 1);
+    const stale = serveHeaders(stats({ staleServed: 2 }), 1);
+
+    expect(fresh['X-Cache-Stale']).toBeUndefined();
+    expect(stale['X-Cache-Stale']).toBe('2');
   });
 
   it('writes a Server-Timing header of well-formed metrics', () => {

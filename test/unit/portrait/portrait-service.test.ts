@@ -9,79 +9,21 @@ import {
   TencentTransportError,
   UpstreamLockedError,
 } from '../../../shared/errors.ts';
-import type { GetOptions, ServeStats } from '../../../shared/portrait/portrait-result.ts';
-import { PortraitService, type PortraitServiceDeps } from '../../../shared/portrait/portrait-service.ts';
-import type { PortraitGetResponse } from '../../../shared/tencent/portrait-types.ts';
-import { InMemoryProfileCache } from '../../support/in-memory-profile-cache.ts';
-import { ManualClock } from '../../support/manual-clock.ts';
 import { rejectionOf } from '../../support/rejection-of.ts';
 import {
   answer,
   garbled,
   invalid,
   refuse,
-  ScriptedPortraitClient,
   type Step,
-  tagValue,
   unreachable,
 } from '../../support/scripted-portrait-client.ts';
-import { denied, granted, ScriptedRateLimiter, unavailable } from '../../support/scripted-rate-limiter.ts';
+import { denied, granted, unavailable } from '../../support/scripted-rate-limiter.ts';
+import { APP, accounts, GENDER, NICK, served, serviceOnFakes } from '../../support/service-on-fakes.ts';
 
-const APP = 1_400_000_000;
-const NICK = 'Tag_Profile_IM_Nick';
-const GENDER = 'Tag_Profile_IM_Gender';
 /** The service's default; the backoffs expected below are computed from its 50 ms and 3 attempts. */
 const MIN_CALL_MS = 150;
-
-const accounts = (count: number, prefix = 'user') => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
-
-/** A PortraitService on in-memory parts, with a clock that moves only when the service waits. */
-function serviceOnFakes(deps: Partial<PortraitServiceDeps> = {}) {
-  const clock = new ManualClock();
-  const cache = new InMemoryProfileCache({ now: clock.now });
-  const limiter = new ScriptedRateLimiter({ now: clock.now });
-  const client = new ScriptedPortraitClient({ sdkAppId: APP, advance: (ms) => clock.advance(ms) });
-  const service = new PortraitService({
-    client,
-    cache,
-    limiter,
-    now: clock.now,
-    sleep: clock.sleep,
-    ...deps,
-  });
-  let stats: ServeStats | undefined;
-  /** `service.get` for `tags` (default the nickname), `withinMs` before its deadline. */
-  const get = (
-    wanted: readonly string[],
-    options: Partial<GetOptions> & { tags?: string[]; withinMs?: number } = {},
-  ) =>
-    service.get(wanted, options.tags ?? [NICK], {
-      deadlineMs: clock.now() + (options.withinMs ?? 5000),
-      onStats: (told) => {
-        stats = told;
-      },
-      ...(options.cache && { cache: options.cache }),
-    });
-  /** The accounts a default read would now serve from the cache. */
-  const cached = async (wanted: readonly string[], tags: readonly string[] = [NICK]) => [
-    ...(await cache.read(APP, wanted, tags, { mode: 'default' })).keys(),
-  ];
-  return { clock, cache, limiter, client, service, get, cached, stats: () => stats };
-}
-
-/** Tencent's reply for accounts answered with their values for `tags`. */
-const served = (wanted: readonly string[], tags: readonly string[] = [NICK]): PortraitGetResponse => ({
-  ActionStatus: 'OK',
-  ErrorCode: 0,
-  ErrorInfo: '',
-  ErrorDisplay: '',
-  UserProfileItem: wanted.map((account) => ({
-    To_Account: account,
-    ProfileItem: tags.map((tag) => ({ Tag: tag, Value: tagValue(account, tag) })),
-    ResultCode: 0,
-    ResultInfo: '',
-  })),
-});
+const CUSTOM = 'Tag_Profile_Custom_Team';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -321,7 +263,7 @@ describe('PortraitService and the deadline', () => {
   });
 
   it('asks for slots only until the deadline less minCallMs', async () => {
-    const parts = serviceOnFakes({ minCallMs: 400 });
+    const parts = serviceOnFakes({ deps: { minCallMs: 400 } });
 
     await parts.get(['alice'], { withinMs: 1000 });
 
@@ -365,7 +307,7 @@ describe('PortraitService and the limiter', () => {
   });
 
   it('calls in waves of at most `concurrency` chunks, and of no more than the slots granted', async () => {
-    const parts = serviceOnFakes({ concurrency: 4 });
+    const parts = serviceOnFakes({ deps: { concurrency: 4 } });
     parts.limiter.script(granted(3));
     const wanted = accounts(650);
 
@@ -391,21 +333,24 @@ describe('PortraitService and the limiter', () => {
 });
 
 describe('PortraitService and per-account failures', () => {
-  it('halves a whole-call 40003 until the unknown account stands alone; caches it as not found', async () => {
+  it('searches a whole-call 40003 for the unknown account, asks it alone, and caches it as not found', async () => {
+    // Prepare
     const parts = serviceOnFakes();
     parts.client.otherwise = (call) =>
       call.accounts.includes('ghost') ? refuse(40003)(call) : answer()(call);
     const wanted = ['a', 'b', 'ghost', 'd', 'e'];
 
+    // Act
     const { response } = await parts.get(wanted);
     const again = await parts.get(['ghost']);
 
+    // Assess: the first half holds it; its first half does not; so it is asked alone; then the rest.
     expect(parts.client.calls.map((call) => call.accounts)).toEqual([
       wanted,
       ['a', 'b', 'ghost'],
-      ['d', 'e'],
       ['a', 'b'],
       ['ghost'],
+      ['d', 'e'],
     ]);
     expect(response.Fail_Account).toEqual(['ghost']);
     expect(response.UserProfileItem?.[2]).toEqual({
@@ -416,6 +361,50 @@ describe('PortraitService and per-account failures', () => {
     expect(again.response.UserProfileItem).toEqual([response.UserProfileItem?.[2]]);
     expect(parts.client.calls).toHaveLength(5);
     expect(parts.clock.sleeps).toEqual([]);
+  });
+
+  it('spends at most 20 calls on 100 accounts that are all unknown; those not isolated are reported, not cached', async () => {
+    // Prepare
+    const parts = serviceOnFakes();
+    parts.client.otherwise = refuse(40003);
+    const wanted = accounts(100, 'ghost');
+
+    // Act
+    const { response } = await parts.get(wanted);
+
+    // Assess
+    const items = response.UserProfileItem ?? [];
+    const notFound = items.filter((item) => item.ResultCode === 40003).map((item) => item.To_Account);
+    const unresolved = items.filter((item) => item.ResultCode === 70500);
+    expect(parts.client.calls.length).toBeLessThanOrEqual(20);
+    expect(response.Fail_Account).toEqual(wanted);
+    expect(notFound.length + unresolved.length).toBe(100);
+    expect(notFound.length).toBeGreaterThan(0);
+    expect(unresolved[0]?.ResultInfo).toContain('could not all be isolated');
+    for (const account of notFound)
+      expect(
+        parts.client.calls.some((call) => call.accounts.length === 1 && call.accounts[0] === account),
+      ).toBe(true);
+    const kept = await parts.cache.read(APP, wanted, [NICK], { mode: 'default' });
+    expect([...kept.keys()].sort()).toEqual([...notFound].sort());
+  });
+
+  it('finds a few unknown accounts among 1000 with about log2(100) calls each', async () => {
+    // Prepare
+    const parts = serviceOnFakes();
+    const ghosts = new Set(['user17', 'user480', 'user481', 'user999']);
+    parts.client.otherwise = (call) =>
+      call.accounts.some((account) => ghosts.has(account)) ? refuse(40003)(call) : answer()(call);
+    const wanted = accounts(1000);
+
+    // Act
+    const { response } = await parts.get(wanted);
+
+    // Assess: 10 calls of 100, and at most ⌈log2 100⌉ + 2 more for each unknown account.
+    expect(response.Fail_Account?.toSorted()).toEqual([...ghosts].sort());
+    expect(response.UserProfileItem?.filter((item) => item.ResultCode === 0)).toHaveLength(996);
+    expect(parts.client.calls.length).toBeLessThanOrEqual(10 + ghosts.size * 9);
+    expect(await parts.cached([...ghosts])).toEqual([...ghosts]);
   });
 
   it('retries accounts that failed with 40006 once, and reports them when they fail again', async () => {
@@ -459,25 +448,40 @@ describe('PortraitService and per-account failures', () => {
 });
 
 describe('PortraitService remembers refusals', () => {
-  describe.each([40007, 40009])('a tag list refused with %i', (code) => {
+  describe.each([40007, 40009])('a tag list with a custom tag refused with %i', (code) => {
     it('is answered from memory for a minute, then asked of Tencent again', async () => {
       const parts = serviceOnFakes();
       parts.client.script(refuse(code));
 
-      const first = await rejectionOf(parts.get(['alice'], { tags: [NICK, GENDER] }));
+      const first = await rejectionOf(parts.get(['alice'], { tags: [NICK, CUSTOM] }));
       parts.clock.advance(59_999);
-      const again = await rejectionOf(parts.get(['bob'], { tags: [GENDER, NICK] }));
+      const again = await rejectionOf(parts.get(['bob'], { tags: [CUSTOM, NICK] }));
       const otherTags = await parts.get(['bob'], { tags: [NICK] });
       parts.clock.advance(1);
       parts.client.script(refuse(code));
-      const later = await rejectionOf(parts.get(['bob'], { tags: [NICK, GENDER] }));
+      const later = await rejectionOf(parts.get(['bob'], { tags: [NICK, CUSTOM] }));
 
       expect(first).toMatchObject({ code });
       expect(again).toBe(first);
       expect(otherTags.response).toEqual(served(['bob']));
       expect(later).not.toBe(first);
       expect(later).toMatchObject({ code });
-      expect(parts.client.calls.map((call) => call.tags)).toEqual([[NICK, GENDER], [NICK], [NICK, GENDER]]);
+      expect(parts.client.calls.map((call) => call.tags)).toEqual([[NICK, CUSTOM], [NICK], [NICK, CUSTOM]]);
+    });
+  });
+
+  describe.each([40007, 40009])('standard tags only refused with %i', (code) => {
+    it("is Tencent's transient error: retried, and never remembered", async () => {
+      const parts = serviceOnFakes();
+      parts.client.script(refuse(code), refuse(code), refuse(code));
+
+      const failure = await rejectionOf(parts.get(['alice'], { tags: [NICK, GENDER] }));
+      const next = await parts.get(['alice'], { tags: [NICK, GENDER] });
+
+      expect(failure).toMatchObject({ code, disposition: 'retry' });
+      expect(next.response).toEqual(served(['alice'], [NICK, GENDER]));
+      expect(parts.client.calls).toHaveLength(3 + 1);
+      expect(parts.clock.sleeps).toEqual([50, 100]);
     });
   });
 
