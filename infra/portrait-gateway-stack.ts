@@ -144,6 +144,7 @@ export class PortraitGatewayStack extends Stack {
         : { TIM_BASE_URL: config.upstream.baseUrl }),
       TABLE_NAME: this.table.tableName,
       RATE_LIMIT_PER_SECOND: String(config.rateLimitPerSecond),
+      RATE_MARGIN_MS: String(config.rateMarginMs),
       CACHE_TTL_SECONDS: String(config.cacheTtlSeconds),
       NEGATIVE_CACHE_TTL_SECONDS: String(config.negativeCacheTtlSeconds),
       MAX_ACCOUNTS_PER_REQUEST: String(config.maxAccountsPerRequest),

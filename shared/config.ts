@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { REGION_NAMES, type RegionName, upstreamOrigins } from './tencent/regions.ts';
 
-/** Every default of the gateway, in one place (DESIGN.md §2). */
+/** Every default of the gateway, in one place (the variables: docs/local.md, "Running locally"). */
 export const DEFAULTS = {
   port: 3000,
   host: '127.0.0.1',
   tableName: 'portrait-gateway',
   rateLimitPerSecond: 200,
+  rateMarginMs: 50,
   cacheTtlSeconds: 600,
   negativeCacheTtlSeconds: 60,
   maxAccountsPerRequest: 1000,
@@ -15,11 +16,13 @@ export const DEFAULTS = {
 
 /**
  * The accepted range of each numeric setting, shared with the CDK context check so a deploy cannot
- * pass a value the functions would refuse at cold start. A ceiling needs at least 2 calls per
- * second: windowed counting cannot keep 1/s (shared/ratelimit/window-budget.ts).
+ * pass a value the functions would refuse at cold start. The rate margin leaves 40 % of itself for
+ * a call released late (docs/rate-limit.md, "The margin"): under 10 ms that is less than a busy
+ * timer's lateness; a second's margin already halves the ceiling.
  */
 export const BOUNDS = {
-  rateLimitPerSecond: { min: 2, max: 100_000 },
+  rateLimitPerSecond: { min: 1, max: 100_000 },
+  rateMarginMs: { min: 10, max: 1_000 },
   ttlSeconds: { min: 0, max: 31_536_000 },
   // 5000 UserIDs of 32 bytes still fit the 256 KiB body limit (shared/http/body-size-limit.ts).
   maxAccountsPerRequest: { min: 1, max: 5_000 },
@@ -40,6 +43,8 @@ export interface GatewayConfig {
   dynamodbEndpoint?: string;
   tableName: string;
   rateLimitPerSecond: number;
+  /** m: clock skew, late release and arrival jitter the rate ceiling tolerates (docs/rate-limit.md). */
+  rateMarginMs: number;
   cacheTtlSeconds: number;
   negativeCacheTtlSeconds: number;
   maxAccountsPerRequest: number;
@@ -89,6 +94,7 @@ const envSchema = z.object({
     )
     .transform((v) => v ?? DEFAULTS.tableName),
   RATE_LIMIT_PER_SECOND: integer(BOUNDS.rateLimitPerSecond, DEFAULTS.rateLimitPerSecond),
+  RATE_MARGIN_MS: integer(BOUNDS.rateMarginMs, DEFAULTS.rateMarginMs),
   CACHE_TTL_SECONDS: integer(BOUNDS.ttlSeconds, DEFAULTS.cacheTtlSeconds),
   NEGATIVE_CACHE_TTL_SECONDS: integer(BOUNDS.ttlSeconds, DEFAULTS.negativeCacheTtlSeconds),
   MAX_ACCOUNTS_PER_REQUEST: integer(BOUNDS.maxAccountsPerRequest, DEFAULTS.maxAccountsPerRequest),
@@ -115,6 +121,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig
     credentials: credentialsFrom(e),
     tableName: e.TABLE_NAME,
     rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
+    rateMarginMs: e.RATE_MARGIN_MS,
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
     negativeCacheTtlSeconds: e.NEGATIVE_CACHE_TTL_SECONDS,
     maxAccountsPerRequest: e.MAX_ACCOUNTS_PER_REQUEST,

@@ -30,7 +30,7 @@ export interface GatewayOverrides {
   metrics?: Metrics;
 }
 
-/** The object graph of one process, built once (DESIGN.md §3): handlers only decode, call and encode. */
+/** The object graph of one process, built once (docs/architecture.md, "Layers"): handlers only decode, call and encode. */
 export interface Gateway {
   readonly config: GatewayConfig;
   readonly service: PortraitService;
@@ -109,6 +109,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     client: dynamodb.documentClient,
     tableName: config.tableName,
     ceilingPerSecond: config.rateLimitPerSecond,
+    marginMs: config.rateMarginMs,
     onError: (error) => {
       logger.warn('rate limiter failed closed', { error });
       metrics.addMetric('LimiterErrors', MetricUnit.Count, 1);
