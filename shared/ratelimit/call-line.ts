@@ -60,7 +60,7 @@ export interface LineTuning {
  * no I/O (the limiter brings both). Reserved times are handed out when they fall due, to the
  * earliest request waiting, so a request that holds slots keeps receiving the next ones before a
  * later one gets any; a request is admitted only if the line ahead of it, and the shared schedule
- * as last seen, leave room for all its calls before its deadline (docs/rate-limit.md,
+ * as it probably stands, leave room for all its calls before its deadline (docs/rate-limit.md,
  * "First come, first served").
  */
 export class CallLine {
@@ -86,8 +86,7 @@ export class CallLine {
    * schedule leave no room for them all before `deadlineUs`.
    */
   join(calls: number, deadlineUs: number, nowUs: number): Place | { retryAfterMs: number } {
-    let ahead = 0;
-    for (const place of this.#places) ahead += Math.max(place.remaining, place.waiting);
+    const ahead = this.#callsAhead();
     if (this.#estimate(ahead + calls, nowUs) + this.#tuning.slackUs > deadlineUs)
       return { retryAfterMs: this.#retryAfterMs(ahead, nowUs) };
     const place: Place = { seq: this.#nextSeq++, deadlineUs, remaining: calls, waiting: 0 };
@@ -113,9 +112,7 @@ export class CallLine {
 
   /** How long a request refused now should wait: until the line ahead would be served. */
   retryAfterMs(nowUs: number): number {
-    let ahead = 0;
-    for (const place of this.#places) ahead += Math.max(place.remaining, place.waiting);
-    return this.#retryAfterMs(ahead, nowUs);
+    return this.#retryAfterMs(this.#callsAhead(), nowUs);
   }
 
   /**
@@ -202,6 +199,13 @@ export class CallLine {
     if (held !== undefined) return held;
     const startUs = Math.max(nowUs + this.#tuning.leadUs, this.#expectedNextFree(nowUs));
     return startUs + (position - this.#held.length - 1) * spacingUs;
+  }
+
+  /** Calls the requests in line still announce, or ask for (retries may exceed the announcement). */
+  #callsAhead(): number {
+    let ahead = 0;
+    for (const place of this.#places) ahead += Math.max(place.remaining, place.waiting);
+    return ahead;
   }
 
   #retryAfterMs(ahead: number, nowUs: number): number {

@@ -31,7 +31,7 @@ export const FAIL_CLOSED_RETRY_MS = 1000;
 /**
  * How the line is run (docs/rate-limit.md, "First come, first served"). A catch-up puts the first
  * slot 5 ms ahead, about a DynamoDB write's round trip, so it is rarely late when the grant comes
- * back. A request is admitted with two slots' worth of time to spare at 200/s, and the shared time
+ * back. A request is admitted with 10 ms (two slots at 200/s) to spare, and the shared time
  * is assumed to move on with the clock for up to 50 ms after it was seen: together they keep the
  * instances from all reserving at the very edge of their callers' deadlines, where most writes
  * would be refused. One write takes at most 10 slots, a wave of the service's calls.
@@ -62,10 +62,8 @@ const refusedSlots = (slot: Slot): CallSlots => ({ next: async () => slot, close
 export class DynamoRateLimiter implements RateLimiter {
   /** The numbers this limiter keeps to. */
   readonly schedule: CallSchedule;
-  /** Reserved times dropped because a call waited for them but this instance came too late. */
-  slotsLate = 0;
-  /** Reserved times dropped because no call asked for them in time (their request left or was served). */
-  slotsUnused = 0;
+  #slotsLate = 0;
+  #slotsUnused = 0;
   readonly #table: ScheduleTable;
   readonly #tuning: LineTuning;
   readonly #now: () => number;
@@ -79,7 +77,7 @@ export class DynamoRateLimiter implements RateLimiter {
     const spacingUs = this.schedule.spacingUs;
     this.#tuning = {
       leadUs: TUNING.leadMs * US_PER_MS,
-      // At low ceilings two slots are seconds: the slack stays at 10 ms there.
+      // 10 ms, or two slots where those are shorter (ceilings above 200/s).
       slackUs: Math.min(TUNING.slackMs * US_PER_MS, 2 * spacingUs),
       extrapolationCapUs: TUNING.extrapolationCapMs * US_PER_MS,
       maxSlotsPerWrite: Math.max(TUNING.maxSlotsPerWrite, this.schedule.slotsPerWrite),
@@ -87,6 +85,16 @@ export class DynamoRateLimiter implements RateLimiter {
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? sleep;
     this.#onError = options.onError ?? (() => {});
+  }
+
+  /** Reserved times dropped because a call waited for them but this instance came too late. */
+  get slotsLate(): number {
+    return this.#slotsLate;
+  }
+
+  /** Reserved times dropped because no call asked for them in time (their request left or was served). */
+  get slotsUnused(): number {
+    return this.#slotsUnused;
   }
 
   /**
@@ -140,8 +148,8 @@ export class DynamoRateLimiter implements RateLimiter {
 
   #settle(app: AppLine): void {
     const settlement: Settlement = app.line.settle(this.#nowUs());
-    this.slotsLate += settlement.late;
-    this.slotsUnused += settlement.unused;
+    this.#slotsLate += settlement.late;
+    this.#slotsUnused += settlement.unused;
     for (const ask of settlement.granted) ask.resolve({ granted: true });
     if (settlement.expired.length > 0) {
       const slot = this.#noSlot(app);
