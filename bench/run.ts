@@ -7,7 +7,9 @@
  *   2. The same workload sent straight to the emulator (no cache, no shared limiter), and through
  *      the gateways with the cache on.
  *   3. Warm cache, 100 accounts per request: latency against a bare BatchGetItem; autocannon.
- *   4. The limiter alone: 3 processes on one dynalite, 3× the ceiling in acquires for 10 s.
+ *   4. The limiter alone: 3 processes on one dynalite and one emulator, at 0.2×, 1× and 3× the
+ *      ceiling (3× for 10 s); then the overload case: a gateway at 2 calls/s sent six requests
+ *      of 500 accounts at once.
  *   5. PortraitService in process: upstream calls per 100 uncached accounts by request size, and
  *      a warm read of 100 accounts against a bare BatchGetItem.
  *   6. Cold start: the `cdk synth` HTTP bundle against a bundle of only its AWS SDK clients.
@@ -15,12 +17,9 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DEMO_CREDENTIALS } from '../infra/local/demo-profiles.ts';
-import {
-  EMULATOR_SCRIPT,
-  type GatewayProcess,
-  startGatewayProcess,
-} from '../test/support/gateway-process.ts';
+import { callSchedule } from '../shared/ratelimit/call-schedule.ts';
+import { type GatewayProcess, startGatewayProcess } from '../test/support/gateway-process.ts';
+import { startBackends } from './backends.ts';
 import {
   ACCOUNTS_PER_REQUEST,
   CEILING,
@@ -31,7 +30,8 @@ import {
   type ScenarioResult,
 } from './ceiling.ts';
 import { type ColdStartResult, runColdStart } from './cold-start.ts';
-import { ACQUIRE_BUDGET_MS, LIMITER_PROCESSES, type LimiterResult, runLimiter } from './limiter.ts';
+import { LIMITER_PROCESSES, limiterTables, runLimiter } from './limiter.ts';
+import { overloadTable, runOverload } from './overload.ts';
 import { runService, type ServiceResult, UNCACHED_ACCOUNTS } from './service.ts';
 import { fixed } from './stats.ts';
 import {
@@ -42,7 +42,7 @@ import {
   WARM_ACCOUNTS,
   type WarmCacheResult,
 } from './warm-cache.ts';
-import { agent, directClient, viaGateway } from './workload.ts';
+import { agent, directClient, gatewayEnv, viaGateway } from './workload.ts';
 
 const GATEWAYS = 3;
 /** Requests one gateway process serves at once: the deployed function's reserved concurrency (50) split over 3. */
@@ -54,12 +54,14 @@ const kib = (bytes: number) => `${fixed(bytes / 1024, 0)} KiB`;
 const ms = (value: number, digits = 1) => `${fixed(value, digits)} ms`;
 
 function ceilingTable(gateway: ScenarioResult): string {
+  const bound = callSchedule(CEILING);
   return [
     `| ${GATEWAYS} gateway processes, one DynamoDB, demand ${DEMAND_FACTOR}× the ceiling for ${LOAD_SECONDS} s | value |`,
     '|---|---|',
     `| ceiling (calls per second) | ${CEILING} |`,
     `| worst sliding second ÷ ceiling (must be ≤ 1) | ${fixed(gateway.worstSlidingSecond / CEILING)} (${gateway.worstSlidingSecond} calls) |`,
     `| achieved ÷ ceiling | ${fixed(gateway.upstreamOkPerSecond / CEILING)} (${fixed(gateway.upstreamOkPerSecond, 1)} calls/s) |`,
+    `| achieved ÷ the bound L·1000/(1000 + m), m = ${bound.marginMs} ms (${fixed(bound.boundPerSecond, 1)} calls/s) | ${fixed(gateway.upstreamOkPerSecond / bound.boundPerSecond, 3)} |`,
     `| calls Tencent refused with 60007 | ${gateway.upstreamRefused60007} |`,
   ].join('\n');
 }
@@ -102,19 +104,6 @@ function comparisonRows(subject: string, short: string, c: LatencyComparison): s
   ];
 }
 
-function limiterTable(l: LimiterResult): string {
-  const d = l.designed;
-  const demand = CEILING * DEMAND_FACTOR;
-  return [
-    `| limiter alone: ${LIMITER_PROCESSES} processes, one dynalite, ${demand} acquires/s (each waits ≤ ${ACQUIRE_BUDGET_MS} ms) for ${LOAD_SECONDS} s | measured | designed: \`planWindow(${CEILING})\` |`,
-    '|---|---|---|',
-    `| grants per second ÷ ceiling | ${fixed(l.grantedPerSecond / CEILING)} (${fixed(l.grantedPerSecond, 1)}/s) | ${fixed(d.sustainedPerSecond / CEILING)} (${fixed(d.sustainedPerSecond, 0)}/s: ${d.budgetPerWindow} slots per ${d.windowMs} ms window) |`,
-    `| worst sliding second of grants ÷ ceiling (must be ≤ 1) | ${fixed(l.worstSlidingSecond / CEILING)} (${l.worstSlidingSecond}) | ≤ ${fixed(d.worstSlidingSecond / CEILING)} (${d.windowsPerSlidingSecond} windows × ${d.budgetPerWindow}) |`,
-    `| DynamoDB writes (\`UpdateItem\`) per granted slot | ${fixed(l.writes / l.grants)} (${l.writes} for ${l.grants}) | |`,
-    `| acquires offered / DynamoDB errors | ${l.acquiresOffered} / ${l.errors} | |`,
-  ].join('\n');
-}
-
 function serviceTables(s: ServiceResult): string {
   const costs = s.costs.map(
     (c) => `| ${c.requestSize} | ${c.requests} | ${c.upstreamCalls} | ${fixed(c.callsPer100Accounts)} |`,
@@ -147,22 +136,8 @@ function coldStartTable(c: ColdStartResult): string {
 async function runLoad(): Promise<{ scenarios: ScenarioResult[]; warm: WarmCacheResult }> {
   const started: GatewayProcess[] = [];
   try {
-    const dynamodb = await startGatewayProcess({}, 'bench/dynalite-server.ts');
-    started.push(dynamodb);
-    const emulator = await startGatewayProcess(
-      { env: { EMULATOR_RATE_PER_SECOND: String(CEILING) } },
-      EMULATOR_SCRIPT,
-    );
-    started.push(emulator);
-    const env = {
-      TIM_BASE_URL: emulator.url,
-      TIM_SDKAPPID: String(DEMO_CREDENTIALS.sdkAppId),
-      TIM_ADMIN_IDENTIFIER: DEMO_CREDENTIALS.identifier,
-      TIM_SECRET_KEY: DEMO_CREDENTIALS.secretKey,
-      DYNAMODB_ENDPOINT: dynamodb.url,
-      TABLE_NAME,
-      RATE_LIMIT_PER_SECOND: String(CEILING),
-    };
+    const { dynamodb, emulator } = await startBackends(started, CEILING);
+    const env = gatewayEnv(emulator.url, dynamodb.url, TABLE_NAME, CEILING);
     const gateways = await Promise.all(
       Array.from({ length: GATEWAYS }, () => startGatewayProcess({ env, args: ['--quiet'] })),
     );
@@ -199,8 +174,9 @@ async function runLoad(): Promise<{ scenarios: ScenarioResult[]; warm: WarmCache
 }
 
 const { scenarios, warm } = await runLoad();
-console.error(`bench: the limiter alone, ${LIMITER_PROCESSES} processes`);
 const limiter = await runLimiter();
+console.error('bench: overload at 2 calls/s');
+const overload = await runOverload();
 console.error('bench: PortraitService in process');
 const service = await runService();
 console.error('bench: cold start (cdk synth, then fresh processes)');
@@ -221,7 +197,9 @@ const report = [
   '',
   warmCacheTable(warm),
   '',
-  limiterTable(limiter),
+  limiterTables(limiter),
+  '',
+  overloadTable(overload),
   '',
   serviceTables(service),
   '',
