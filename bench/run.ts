@@ -8,8 +8,8 @@
  *      the gateways with the cache on.
  *   3. Warm cache, 100 accounts per request: latency against a bare BatchGetItem; autocannon.
  *   4. The limiter alone: 3 processes on one dynalite and one emulator, at 0.2×, 1× and 3× the
- *      ceiling (3× for 10 s); then the overload case: a gateway at 2 calls/s sent six requests
- *      of 500 accounts at once.
+ *      ceiling (3× for 10 s); the same workload in virtual time; then the overload case: a
+ *      gateway at 2 calls/s sent six requests of 500 accounts at once.
  *   5. PortraitService in process: upstream calls per 100 uncached accounts by request size, and
  *      a warm read of 100 accounts against a bare BatchGetItem.
  *   6. Cold start: the `cdk synth` HTTP bundle against a bundle of only its AWS SDK clients.
@@ -31,6 +31,7 @@ import {
 } from './ceiling.ts';
 import { type ColdStartResult, runColdStart } from './cold-start.ts';
 import { LIMITER_PROCESSES, limiterTables, runLimiter } from './limiter.ts';
+import { runVirtualLimiter, virtualLimiterTable } from './limiter-virtual.ts';
 import { overloadTable, runOverload } from './overload.ts';
 import { runService, type ServiceResult, UNCACHED_ACCOUNTS } from './service.ts';
 import { fixed } from './stats.ts';
@@ -175,6 +176,7 @@ async function runLoad(): Promise<{ scenarios: ScenarioResult[]; warm: WarmCache
 
 const { scenarios, warm } = await runLoad();
 const limiter = await runLimiter();
+const virtualLimiter = await runVirtualLimiter();
 console.error('bench: overload at 2 calls/s');
 const overload = await runOverload();
 console.error('bench: PortraitService in process');
@@ -188,8 +190,8 @@ const report = [
   `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.versions.node}, ` +
     `${cpus().length} CPU cores, everything on 127.0.0.1. The gateways, dynalite and the emulator are separate ` +
     'processes sharing these cores with the load generator, so absolute throughput is this machine’s, not Lambda’s. ' +
-    `The limiter run has only its ${LIMITER_PROCESSES} processes and one dynalite; the PortraitService run has the service, ` +
-    'dynalite and the emulator in one process.',
+    `The limiter run has its ${LIMITER_PROCESSES} processes, one dynalite and one emulator, and runs again in virtual time in one process; ` +
+    'the PortraitService run has the service, dynalite and the emulator in one process.',
   '',
   ceilingTable(scenarios[0] as ScenarioResult),
   '',
@@ -198,6 +200,8 @@ const report = [
   warmCacheTable(warm),
   '',
   limiterTables(limiter),
+  '',
+  virtualLimiterTable(virtualLimiter),
   '',
   overloadTable(overload),
   '',

@@ -22,6 +22,7 @@ import {
 } from '../support/dynalite.ts';
 import { closedLoopbackOrigin } from '../support/loopback-http.ts';
 import { busiestSecond } from '../support/sliding-second.ts';
+import { VirtualTime } from '../support/virtual-time.ts';
 
 const APP = 1_400_000_002;
 const START = 1_800_000_000_000;
@@ -36,67 +37,23 @@ interface ScheduleWriteSeen {
   nextFreeUs: number | undefined;
 }
 
-/**
- * Virtual time for limiters on real dynalite. Time jumps to the next sleeper's wake-up only once
- * no DynamoDB call is in flight and every woken task has settled, so a run does not depend on how
- * fast this machine is, while DynamoDB's answers still interleave for real.
- */
-const virtualTime = (start: number) => {
-  let ms = start;
-  let inFlight = 0;
-  let sleepers: Array<{ at: number; wake: () => void }> = [];
-  const settle = async () => {
-    for (let quietTurns = 0; quietTurns < 3; ) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      quietTurns = inFlight > 0 ? 0 : quietTurns + 1;
+/** Fresh clients of one instance on `dynamo`, held by `time`, whose schedule writes go to `writes`. */
+function instanceClients(time: VirtualTime, dynamo: RunningDynalite, writes: ScheduleWriteSeen[] = []) {
+  const clients = dynamo.newClients();
+  interceptCommands(clients, async (command, proceed) => {
+    if (command.name !== 'UpdateItemCommand') return proceed();
+    try {
+      const output = await proceed();
+      writes.push(seenWrite(command.input, output));
+      return output;
+    } catch (error) {
+      writes.push(seenWrite(command.input, undefined));
+      throw error;
     }
-  };
-  const sleep = (duration: number) =>
-    new Promise<void>((wake) => {
-      sleepers.push({ at: ms + duration, wake });
-    });
-  return {
-    now: () => ms,
-    sleep,
-    /** Moves time on while a DynamoDB call is in flight: the call comes back that late. */
-    jump: (by: number) => {
-      ms += by;
-    },
-    /** Fresh clients (one instance's own connection pool) whose calls hold virtual time still. */
-    clients: (dynamo: RunningDynalite, writes: ScheduleWriteSeen[] = []) => {
-      const clients = dynamo.newClients();
-      interceptCommands(clients, async (command, proceed) => {
-        inFlight += 1;
-        try {
-          const output = await proceed();
-          if (command.name === 'UpdateItemCommand') writes.push(seenWrite(command.input, output));
-          return output;
-        } catch (error) {
-          if (command.name === 'UpdateItemCommand') writes.push(seenWrite(command.input, undefined));
-          throw error;
-        } finally {
-          inFlight -= 1;
-        }
-      });
-      return clients;
-    },
-    run: async <T>(body: () => Promise<T>): Promise<T> => {
-      let done = false;
-      const result = body().finally(() => {
-        done = true;
-      });
-      while (!done) {
-        await settle();
-        if (done || sleepers.length === 0) break;
-        ms = Math.max(ms, Math.min(...sleepers.map((sleeper) => sleeper.at)));
-        const due = sleepers.filter((sleeper) => sleeper.at <= ms);
-        sleepers = sleepers.filter((sleeper) => sleeper.at > ms);
-        for (const sleeper of due) sleeper.wake();
-      }
-      return result;
-    },
-  };
-};
+  });
+  return time.hold(clients);
+}
+
 function seenWrite(
   input: Record<string, unknown>,
   output: Record<string, unknown> | undefined,
@@ -123,9 +80,9 @@ describe('DynamoRateLimiter on dynalite', () => {
 
   /** One limiter on virtual time; `writes` records its schedule writes. */
   const oneInstance = (options: Partial<RateLimiterOptions> = {}) => {
-    const time = virtualTime(START);
+    const time = new VirtualTime(START);
     const writes: ScheduleWriteSeen[] = [];
-    const clients = time.clients(table.dynamo, writes);
+    const clients = instanceClients(time, table.dynamo, writes);
     const limiter = new DynamoRateLimiter({
       client: clients.documentClient,
       tableName: table.tableName,
@@ -426,9 +383,9 @@ describe('DynamoRateLimiter on dynalite', () => {
     ({ ceiling, instances }) => {
       it('never lets a sliding second of arrivals exceed the ceiling, and uses at least 95 % of it', async () => {
         // Prepare
-        const time = virtualTime(START);
+        const time = new VirtualTime(START);
         const fleet = fleetOf(instances, ceiling, time.now, { sleep: time.sleep }, (writes) =>
-          time.clients(table.dynamo, writes),
+          instanceClients(time, table.dynamo, writes),
         );
 
         // Act
@@ -449,10 +406,10 @@ describe('DynamoRateLimiter on dynalite', () => {
 
   it('drops the times a slow DynamoDB answer brings back too late, and never starts a call on them', async () => {
     // Prepare: one write in eight comes back up to 40 ms late, twice the late allowance.
-    const time = virtualTime(START);
+    const time = new VirtualTime(START);
     let answers = 0;
     const fleet = fleetOf(5, 200, time.now, { sleep: time.sleep }, (writes) => {
-      const clients = time.clients(table.dynamo, writes);
+      const clients = instanceClients(time, table.dynamo, writes);
       interceptCommands(clients, async (_command, proceed) => {
         const output = await proceed();
         answers += 1;
