@@ -42,7 +42,11 @@ function lineOf(options: Partial<LineTuning> = {}) {
   };
   /** A refused write told that the shared time stood at `nextFreeUs`. */
   const seen = (nextFreeUs: number, nowUs = NOW) =>
-    line.learn({ count: 1, catchUp: false, fromUs: nowUs, lastUs: nowUs }, { reserved: false, nextFreeUs }, nowUs);
+    line.learn(
+      { count: 1, catchUp: false, fromUs: nowUs, lastUs: nowUs },
+      { reserved: false, nextFreeUs },
+      nowUs,
+    );
   return { line, join, ask, reserve, seen, answers };
 }
 
