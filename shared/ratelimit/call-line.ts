@@ -2,6 +2,9 @@ import type { Slot } from '../portrait/ports.ts';
 import { type CallSchedule, reservedTimes } from './call-schedule.ts';
 import type { ScheduleWrite } from './schedule-table.ts';
 
+/** Weight of the latest write's round trip in the smoothed one: about the last eight count. */
+const WRITE_SMOOTHING = 0.25;
+
 /** One request's place in an instance's line. */
 export interface Place {
   /** Order of arrival: a lower one is served first. */
@@ -26,7 +29,10 @@ export interface ReservationPlan {
   count: number;
   /** The shared time lags behind now: move it to `fromUs` and reserve from there. */
   catchUp: boolean;
-  /** Catch-up: the first time to reserve. Advance: the least next free time accepted (now). */
+  /**
+   * Catch-up: the first time to reserve. Advance: the least next free time accepted, one whose
+   * slot the write's answer still brings back within the late allowance.
+   */
   fromUs: number;
   /** Advance: the latest next free time from which every slot still fits its ask's deadline. */
   lastUs: number;
@@ -45,7 +51,7 @@ export interface Settlement {
 }
 
 export interface LineTuning {
-  /** How far ahead of now a catch-up puts the first slot, µs. */
+  /** How far ahead of now a catch-up puts the first slot at least, µs; more when writes are slower. */
   leadUs: number;
   /** Time a request is admitted with to spare before its deadline, µs. */
   slackUs: number;
@@ -75,6 +81,8 @@ export class CallLine {
   /** The shared next free time as last seen, and when (µs, this instance's clock). */
   #nextFreeUs = Number.NEGATIVE_INFINITY;
   #seenAtUs = Number.NEGATIVE_INFINITY;
+  /** A write's round trip, smoothed (µs). */
+  #writeUs = 0;
 
   constructor(schedule: CallSchedule, tuning: LineTuning) {
     this.#schedule = schedule;
@@ -149,9 +157,11 @@ export class CallLine {
    * tells where it stands, and a request admitted on the expected time has room to spare.
    */
   plan(nowUs: number): ReservationPlan | undefined {
-    const { spacingUs, slotsPerWrite } = this.#schedule;
-    const catchUp = this.#nextFreeUs < nowUs;
-    const startUs = catchUp ? nowUs + this.#tuning.leadUs : this.#nextFreeUs;
+    const { spacingUs, slotsPerWrite, lateAllowanceUs } = this.#schedule;
+    const leadUs = this.#leadUs();
+    const fromUs = nowUs + leadUs - lateAllowanceUs;
+    const catchUp = this.#nextFreeUs < fromUs;
+    const startUs = catchUp ? nowUs + leadUs : this.#nextFreeUs;
     let count = 0;
     let lastUs = Number.MAX_SAFE_INTEGER;
     for (const ask of this.#asks.slice(this.#held.length)) {
@@ -165,13 +175,17 @@ export class CallLine {
     return {
       count: Math.max(count, slotsPerWrite),
       catchUp,
-      fromUs: catchUp ? startUs : nowUs,
+      fromUs: catchUp ? startUs : fromUs,
       lastUs: catchUp ? startUs : lastUs,
     };
   }
 
-  /** Takes in what a planned write did: the times it reserved, or the shared time it was refused at. */
-  learn(plan: ReservationPlan, write: ScheduleWrite, nowUs: number): void {
+  /**
+   * Takes in what a planned write, sent at `sentAtUs`, did: the times it reserved, or the shared
+   * time it was refused at.
+   */
+  learn(plan: ReservationPlan, write: ScheduleWrite, sentAtUs: number, nowUs: number): void {
+    this.#writeUs += (Math.max(0, nowUs - sentAtUs) - this.#writeUs) * WRITE_SMOOTHING;
     this.#seenAtUs = nowUs;
     if (write.reserved) {
       this.#held.push(...reservedTimes(write.nextFreeUs, plan.count, this.#schedule.spacingUs));
@@ -197,8 +211,19 @@ export class CallLine {
     const { spacingUs } = this.#schedule;
     const held = this.#held[position - 1];
     if (held !== undefined) return held;
-    const startUs = Math.max(nowUs + this.#tuning.leadUs, this.#expectedNextFree(nowUs));
+    const startUs = Math.max(nowUs + this.#leadUs(), this.#expectedNextFree(nowUs));
     return startUs + (position - this.#held.length - 1) * spacingUs;
+  }
+
+  /**
+   * How far ahead a catch-up's first slot goes: the configured lead, or, when writes are slower, a
+   * write's usual round trip less half the late allowance, so that the answer comes back in time
+   * to use the slot (were every answer later than the allowance, every slot would be dropped and
+   * the writes would go on for nothing), with half the allowance left for a slower one.
+   */
+  #leadUs(): number {
+    const { lateAllowanceUs } = this.#schedule;
+    return Math.max(this.#tuning.leadUs, Math.round(this.#writeUs - lateAllowanceUs / 2));
   }
 
   /** Calls the requests in line still announce, or ask for (retries may exceed the announcement). */

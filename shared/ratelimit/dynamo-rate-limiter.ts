@@ -30,8 +30,8 @@ export const FAIL_CLOSED_RETRY_MS = 1000;
 
 /**
  * How the line is run (docs/rate-limit.md, "First come, first served"). A catch-up puts the first
- * slot 5 ms ahead, about a DynamoDB write's round trip, so it is rarely late when the grant comes
- * back. A request is admitted with 10 ms (two slots at 200/s) to spare, and the shared time
+ * slot at least 5 ms ahead, about a DynamoDB write's round trip, so it is rarely late when the grant
+ * comes back (more when writes are slower: `CallLine`). A request is admitted with 10 ms (two slots at 200/s) to spare, and the shared time
  * is assumed to move on with the clock for up to 50 ms after it was seen: together they keep the
  * instances from all reserving at the very edge of their callers' deadlines, where most writes
  * would be refused. One write takes at most 10 slots, a wave of the service's calls.
@@ -186,6 +186,7 @@ export class DynamoRateLimiter implements RateLimiter {
         const lastReservedUs = (plan.catchUp ? plan.fromUs : plan.lastUs) + spanUs;
         const expiresAt = scheduleExpirySeconds(lastReservedUs);
         let write: ScheduleWrite;
+        const sentAtUs = this.#nowUs();
         try {
           write = plan.catchUp
             ? await this.#table.catchUp(app.sdkAppId, plan.fromUs, spanUs, expiresAt)
@@ -196,7 +197,7 @@ export class DynamoRateLimiter implements RateLimiter {
           for (const ask of app.line.uncovered()) ask.resolve(unavailable);
           return;
         }
-        app.line.learn(plan, write, this.#nowUs());
+        app.line.learn(plan, write, sentAtUs, this.#nowUs());
         this.#settle(app);
       }
     } finally {

@@ -37,14 +37,15 @@ function lineOf(options: Partial<LineTuning> = {}) {
     const plan = line.plan(nowUs);
     if (plan === undefined) throw new Error('nothing to reserve');
     const startUs = plan.catchUp ? plan.fromUs : (nextFreeBeforeUs as number);
-    line.learn(plan, { reserved: true, nextFreeUs: startUs + plan.count * T }, nowUs);
+    line.learn(plan, { reserved: true, nextFreeUs: startUs + plan.count * T }, nowUs, nowUs);
     return plan;
   };
-  /** A refused write told that the shared time stood at `nextFreeUs`. */
-  const seen = (nextFreeUs: number, nowUs = NOW) =>
+  /** A refused write, answered after `tookUs`, told that the shared time stood at `nextFreeUs`. */
+  const seen = (nextFreeUs: number | undefined, nowUs = NOW, tookUs = 0) =>
     line.learn(
       { count: 1, catchUp: false, fromUs: nowUs, lastUs: nowUs },
       { reserved: false, nextFreeUs },
+      nowUs - tookUs,
       nowUs,
     );
   return { line, join, ask, reserve, seen, answers };
@@ -113,8 +114,24 @@ describe('CallLine reservations', () => {
     // Act
     const plan = line.plan(NOW);
 
-    // Assess: the first new slot must start by 3 s, the second (T later) by 5 s.
-    expect(plan).toEqual({ count: 2, catchUp: false, fromUs: NOW, lastUs: NOW + 3 * SECOND });
+    // Assess: the first new slot must start by 3 s, the second (T later) by 5 s. A shared time down
+    // to 15 ms behind now is still taken: the answer brings its slot back 15 ms late, within 20 ms.
+    expect(plan).toEqual({ count: 2, catchUp: false, fromUs: NOW - 15 * MS, lastUs: NOW + 3 * SECOND });
+  });
+
+  it('puts a catch-up a write’s round trip ahead once writes come back slowly', () => {
+    // Prepare: writes have taken 40 ms each, twice the late allowance.
+    const { line, join, ask, seen } = lineOf();
+    for (let i = 0; i < 20; i += 1) seen(undefined, NOW, 40 * MS);
+    ask(join(1, NOW + 10 * SECOND));
+
+    // Act
+    const plan = line.plan(NOW);
+
+    // Assess: 40 ms less half the allowance: a usual answer is back 10 ms after the first time.
+    expect(plan?.catchUp).toBe(true);
+    expect(plan?.fromUs).toBeGreaterThan(NOW + 29 * MS);
+    expect(plan?.fromUs).toBeLessThanOrEqual(NOW + 30 * MS);
   });
 
   it('skips an ask no new slot can meet, and plans nothing when none can', () => {
@@ -131,7 +148,7 @@ describe('CallLine reservations', () => {
     const afterAll = line.plan(NOW);
 
     // Assess
-    expect(plan).toEqual({ count: 1, catchUp: false, fromUs: NOW, lastUs: NOW + 10 * SECOND });
+    expect(plan).toEqual({ count: 1, catchUp: false, fromUs: NOW - 15 * MS, lastUs: NOW + 10 * SECOND });
     expect(afterAll).toBeUndefined();
   });
 
