@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { REGION_NAMES, type RegionName, upstreamOrigins } from './tencent/regions.ts';
 
-/** Every default of the gateway, in one place (docs/local.md lists them as variables). */
+/** Every default of the gateway, in one place (DESIGN.md §2). */
 export const DEFAULTS = {
   port: 3000,
   host: '127.0.0.1',

@@ -30,7 +30,7 @@ export interface GatewayOverrides {
   metrics?: Metrics;
 }
 
-/** The object graph of one process, built once (docs/architecture.md, "Layers"): handlers only decode, call and encode. */
+/** The object graph of one process, built once (DESIGN.md §3): handlers only decode, call and encode. */
 export interface Gateway {
   readonly config: GatewayConfig;
   readonly service: PortraitService;

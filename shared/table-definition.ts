@@ -9,10 +9,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 /**
- * The gateway's one table, shared by the CDK stack, the local gateway and the tests: profile items
- * (`p#…`) and one rate schedule per app (`r#…`, docs/rate-limit.md, "The schedule") under a single
- * string partition key, billed on demand, with a TTL attribute. Expiry is still checked in code:
- * DynamoDB deletes expired items lazily, and dynalite not at all.
+ * The gateway's one table (DESIGN.md §4), shared by the CDK stack, the local gateway and the tests:
+ * profile items (`p#…`) and rate-limit windows (`r#…`) under a single string partition key, billed
+ * on demand, with a TTL attribute. Expiry is still checked in code: DynamoDB deletes expired items
+ * lazily, and dynalite not at all.
  */
 export const PARTITION_KEY = 'pk';
 

@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Variables of the environment contract (docs/local.md, "Running locally"), never inherited from the test's own environment. */
+/** Variables of the environment contract (DESIGN.md §2), never inherited from the test's own environment. */
 const CONTRACT =
-  /^(PORT|HOST|TIM_.*|DYNAMODB_ENDPOINT|TABLE_NAME|RATE_LIMIT_PER_SECOND|RATE_MARGIN_MS|.*_TTL_SECONDS|MAX_ACCOUNTS_PER_REQUEST|AWS_.*)$/;
+  /^(PORT|HOST|TIM_.*|DYNAMODB_ENDPOINT|TABLE_NAME|RATE_LIMIT_PER_SECOND|.*_TTL_SECONDS|MAX_ACCOUNTS_PER_REQUEST|AWS_.*)$/;
 
 export interface GatewayProcessOptions {
   /** Added to the environment; `PORT` defaults to 0 (a free port). */
