@@ -7,7 +7,9 @@
  *   2. The same workload sent straight to the emulator (no cache, no shared limiter), and through
  *      the gateways with the cache on.
  *   3. Warm cache, 100 accounts per request: latency against a bare BatchGetItem; autocannon.
- *   4. The limiter alone: 3 processes on one dynalite, 3× the ceiling in acquires for 10 s.
+ *   4. The limiter alone: 3 processes on one dynalite and one emulator, at 0.2×, 1× and 3× the
+ *      ceiling (3× for 10 s); the same workload in virtual time; then the overload case: a
+ *      gateway at 2 calls/s sent six requests of 500 accounts at once.
  *   5. PortraitService in process: upstream calls per 100 uncached accounts by request size, and
  *      a warm read of 100 accounts against a bare BatchGetItem.
  *   6. Cold start: the `cdk synth` HTTP bundle against a bundle of only its AWS SDK clients.
@@ -20,12 +22,9 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DEMO_CREDENTIALS } from '../infra/local/demo-profiles.ts';
-import {
-  EMULATOR_SCRIPT,
-  type GatewayProcess,
-  startGatewayProcess,
-} from '../test/support/gateway-process.ts';
+import { callSchedule } from '../shared/ratelimit/call-schedule.ts';
+import { type GatewayProcess, startGatewayProcess } from '../test/support/gateway-process.ts';
+import { startBackends } from './backends.ts';
 import { cacheTables, runCache } from './cache.ts';
 import {
   ACCOUNTS_PER_REQUEST,
@@ -38,7 +37,9 @@ import {
 } from './ceiling.ts';
 import { type ColdStartResult, runColdStart } from './cold-start.ts';
 import { operationsTable, perMillionTable, runCosts } from './costs.ts';
-import { ACQUIRE_BUDGET_MS, LIMITER_PROCESSES, type LimiterResult, runLimiter } from './limiter.ts';
+import { LIMITER_PROCESSES, limiterTables, runLimiter } from './limiter.ts';
+import { runVirtualLimiter, virtualLimiterTable } from './limiter-virtual.ts';
+import { overloadTable, runOverload } from './overload.ts';
 import { runService, type ServiceResult, UNCACHED_ACCOUNTS } from './service.ts';
 import { fixed } from './stats.ts';
 import {
@@ -50,7 +51,7 @@ import {
   type WarmCacheResult,
 } from './warm-cache.ts';
 import { type FloodCase, runWebhookFlood } from './webhook-flood.ts';
-import { agent, directClient, viaGateway } from './workload.ts';
+import { agent, directClient, gatewayEnv, viaGateway } from './workload.ts';
 
 const GATEWAYS = 3;
 /** Requests one gateway process serves at once: the deployed function's reserved concurrency (50) split over 3. */
@@ -62,12 +63,14 @@ const kib = (bytes: number) => `${fixed(bytes / 1024, 0)} KiB`;
 const ms = (value: number, digits = 1) => `${fixed(value, digits)} ms`;
 
 function ceilingTable(gateway: ScenarioResult): string {
+  const bound = callSchedule(CEILING);
   return [
     `| ${GATEWAYS} gateway processes, one DynamoDB, demand ${DEMAND_FACTOR}× the ceiling for ${LOAD_SECONDS} s | value |`,
     '|---|---|',
     `| ceiling (calls per second) | ${CEILING} |`,
     `| worst sliding second ÷ ceiling (must be ≤ 1) | ${fixed(gateway.worstSlidingSecond / CEILING)} (${gateway.worstSlidingSecond} calls) |`,
     `| achieved ÷ ceiling | ${fixed(gateway.upstreamOkPerSecond / CEILING)} (${fixed(gateway.upstreamOkPerSecond, 1)} calls/s) |`,
+    `| achieved ÷ the bound L·1000/(1000 + m), m = ${bound.marginMs} ms (${fixed(bound.boundPerSecond, 1)} calls/s) | ${fixed(gateway.upstreamOkPerSecond / bound.boundPerSecond, 3)} |`,
     `| calls Tencent refused with 60007 | ${gateway.upstreamRefused60007} |`,
   ].join('\n');
 }
@@ -108,19 +111,6 @@ function comparisonRows(subject: string, short: string, c: LatencyComparison): s
     `| bare BatchGetItem of the same ${WARM_ACCOUNTS} items | ${ms(c.batchGetP50Ms)} | ${ms(c.batchGetP99Ms)} |`,
     `| ${short} ÷ BatchGetItem | ${fixed(c.p50Ms / c.batchGetP50Ms)} | ${fixed(c.p99Ms / c.batchGetP99Ms)} |`,
   ];
-}
-
-function limiterTable(l: LimiterResult): string {
-  const d = l.designed;
-  const demand = CEILING * DEMAND_FACTOR;
-  return [
-    `| limiter alone: ${LIMITER_PROCESSES} processes, one dynalite, ${demand} acquires/s (each waits ≤ ${ACQUIRE_BUDGET_MS} ms) for ${LOAD_SECONDS} s | measured | designed: \`planWindow(${CEILING})\` |`,
-    '|---|---|---|',
-    `| grants per second ÷ ceiling | ${fixed(l.grantedPerSecond / CEILING)} (${fixed(l.grantedPerSecond, 1)}/s) | ${fixed(d.sustainedPerSecond / CEILING)} (${fixed(d.sustainedPerSecond, 0)}/s: ${d.budgetPerWindow} slots per ${d.windowMs} ms window) |`,
-    `| worst sliding second of grants ÷ ceiling (must be ≤ 1) | ${fixed(l.worstSlidingSecond / CEILING)} (${l.worstSlidingSecond}) | ≤ ${fixed(d.worstSlidingSecond / CEILING)} (${d.windowsPerSlidingSecond} windows × ${d.budgetPerWindow}) |`,
-    `| DynamoDB writes (\`UpdateItem\`) per granted slot | ${fixed(l.writes / l.grants)} (${l.writes} for ${l.grants}) | |`,
-    `| acquires offered / DynamoDB errors | ${l.acquiresOffered} / ${l.errors} | |`,
-  ].join('\n');
 }
 
 function serviceTables(s: ServiceResult): string {
@@ -166,22 +156,8 @@ function floodTable(cases: readonly FloodCase[]): string {
 async function runLoad(): Promise<{ scenarios: ScenarioResult[]; warm: WarmCacheResult }> {
   const started: GatewayProcess[] = [];
   try {
-    const dynamodb = await startGatewayProcess({}, 'bench/dynalite-server.ts');
-    started.push(dynamodb);
-    const emulator = await startGatewayProcess(
-      { env: { EMULATOR_RATE_PER_SECOND: String(CEILING) } },
-      EMULATOR_SCRIPT,
-    );
-    started.push(emulator);
-    const env = {
-      TIM_BASE_URL: emulator.url,
-      TIM_SDKAPPID: String(DEMO_CREDENTIALS.sdkAppId),
-      TIM_ADMIN_IDENTIFIER: DEMO_CREDENTIALS.identifier,
-      TIM_SECRET_KEY: DEMO_CREDENTIALS.secretKey,
-      DYNAMODB_ENDPOINT: dynamodb.url,
-      TABLE_NAME,
-      RATE_LIMIT_PER_SECOND: String(CEILING),
-    };
+    const { dynamodb, emulator } = await startBackends(started, CEILING);
+    const env = gatewayEnv(emulator.url, dynamodb.url, TABLE_NAME, CEILING);
     const gateways = await Promise.all(
       Array.from({ length: GATEWAYS }, () => startGatewayProcess({ env, args: ['--quiet'] })),
     );
@@ -218,8 +194,10 @@ async function runLoad(): Promise<{ scenarios: ScenarioResult[]; warm: WarmCache
 }
 
 const { scenarios, warm } = await runLoad();
-console.error(`bench: the limiter alone, ${LIMITER_PROCESSES} processes`);
 const limiter = await runLimiter();
+const virtualLimiter = await runVirtualLimiter();
+console.error('bench: overload at 2 calls/s');
+const overload = await runOverload();
 console.error('bench: PortraitService in process');
 const service = await runService();
 console.error('bench: cold start (cdk synth, then fresh processes)');
@@ -237,8 +215,8 @@ const report = [
   `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.versions.node}, ` +
     `${cpus().length} CPU cores, everything on 127.0.0.1. The gateways, dynalite and the emulator are separate ` +
     'processes sharing these cores with the load generator, so absolute throughput is this machine’s, not Lambda’s. ' +
-    `The limiter run has only its ${LIMITER_PROCESSES} processes and one dynalite; the PortraitService run has the service, ` +
-    'dynalite and the emulator in one process.',
+    `The limiter run has its ${LIMITER_PROCESSES} processes, one dynalite and one emulator, and runs again in virtual time in one process; ` +
+    'the PortraitService run has the service, dynalite and the emulator in one process.',
   '',
   ceilingTable(scenarios[0] as ScenarioResult),
   '',
@@ -246,7 +224,11 @@ const report = [
   '',
   warmCacheTable(warm),
   '',
-  limiterTable(limiter),
+  limiterTables(limiter),
+  '',
+  virtualLimiterTable(virtualLimiter),
+  '',
+  overloadTable(overload),
   '',
   serviceTables(service),
   '',

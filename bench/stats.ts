@@ -11,3 +11,9 @@ export const median = (values: readonly number[]): number => percentile(values, 
 
 /** `n` with `digits` decimals, as a table cell. */
 export const fixed = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+/** The largest deviation of one of `shares` from their mean, as a fraction of the mean. */
+export function shareSpread(shares: readonly number[]): number {
+  const equal = shares.reduce((sum, n) => sum + n, 0) / shares.length;
+  return Math.max(...shares.map((n) => Math.abs(n / equal - 1)));
+}

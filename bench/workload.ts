@@ -12,6 +12,24 @@ export const TAGS = ['Tag_Profile_IM_Nick', 'Tag_Profile_IM_Image', 'Tag_Profile
 /** One keep-alive agent for all load, so connection set-up is not what is measured. */
 export const agent = new Agent({ keepAliveTimeout: 30_000, connections: 512 });
 
+/** The environment of an `npm start` gateway on the demo app, the emulator and one dynalite table. */
+export function gatewayEnv(
+  emulatorUrl: string,
+  dynamodbUrl: string,
+  tableName: string,
+  ceilingPerSecond: number,
+): Record<string, string> {
+  return {
+    TIM_BASE_URL: emulatorUrl,
+    TIM_SDKAPPID: String(DEMO_CREDENTIALS.sdkAppId),
+    TIM_ADMIN_IDENTIFIER: DEMO_CREDENTIALS.identifier,
+    TIM_SECRET_KEY: DEMO_CREDENTIALS.secretKey,
+    DYNAMODB_ENDPOINT: dynamodbUrl,
+    TABLE_NAME: tableName,
+    RATE_LIMIT_PER_SECOND: String(ceilingPerSecond),
+  };
+}
+
 /** Request `i` of a workload: `size` distinct demo accounts from a spread-out offset, wrapping at the last. */
 export function workloadAccounts(i: number, size: number): string[] {
   const offset = (i * 379) % DEMO_NUMBERED_ACCOUNTS;

@@ -167,6 +167,7 @@ export class PortraitGatewayStack extends Stack {
         : { TIM_BASE_URL: config.upstream.baseUrl }),
       TABLE_NAME: this.table.tableName,
       RATE_LIMIT_PER_SECOND: String(config.rateLimitPerSecond),
+      RATE_MARGIN_MS: String(config.rateMarginMs),
       CACHE_TTL_SECONDS: String(config.cacheTtlSeconds),
       NEGATIVE_CACHE_TTL_SECONDS: String(config.negativeCacheTtlSeconds),
       STALE_IF_ERROR_SECONDS: String(config.staleIfErrorSeconds),

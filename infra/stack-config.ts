@@ -11,6 +11,7 @@ export interface StackConfig {
   secretName: string;
   upstream: UpstreamTarget;
   rateLimitPerSecond: number;
+  rateMarginMs: number;
   cacheTtlSeconds: number;
   negativeCacheTtlSeconds: number;
   staleIfErrorSeconds: number;
@@ -34,6 +35,7 @@ export const STACK_DEFAULTS = {
   secretName: 'portrait-gateway/tencent',
   timRegion: 'singapore',
   rateLimitPerSecond: DEFAULTS.rateLimitPerSecond,
+  rateMarginMs: DEFAULTS.rateMarginMs,
   cacheTtlSeconds: DEFAULTS.cacheTtlSeconds,
   negativeCacheTtlSeconds: DEFAULTS.negativeCacheTtlSeconds,
   staleIfErrorSeconds: DEFAULTS.staleIfErrorSeconds,
@@ -54,6 +56,7 @@ export const CONTEXT_KEYS = [
   'timRegion',
   'timBaseUrl',
   'rateLimitPerSecond',
+  'rateMarginMs',
   'cacheTtlSeconds',
   'negativeCacheTtlSeconds',
   'staleIfErrorSeconds',
@@ -121,6 +124,7 @@ const contextSchema = z.object({
   timRegion: text.pipe(z.enum(REGION_NAMES as [RegionName, ...RegionName[]])),
   timBaseUrl: text.pipe(z.url({ protocol: /^https$/, error: 'must be an https URL' })).optional(),
   rateLimitPerSecond: whole(BOUNDS.rateLimitPerSecond.min, BOUNDS.rateLimitPerSecond.max),
+  rateMarginMs: whole(BOUNDS.rateMarginMs.min, BOUNDS.rateMarginMs.max),
   cacheTtlSeconds: whole(BOUNDS.ttlSeconds.min, BOUNDS.ttlSeconds.max),
   negativeCacheTtlSeconds: whole(BOUNDS.ttlSeconds.min, BOUNDS.ttlSeconds.max),
   staleIfErrorSeconds: whole(BOUNDS.staleIfErrorSeconds.min, BOUNDS.staleIfErrorSeconds.max),
@@ -176,6 +180,7 @@ export function readStackConfig(node: Node, stackRegion?: string): StackConfig {
     secretName: c.secretName,
     upstream: c.timBaseUrl !== undefined ? { baseUrl: c.timBaseUrl } : { region: c.timRegion },
     rateLimitPerSecond: c.rateLimitPerSecond,
+    rateMarginMs: c.rateMarginMs,
     cacheTtlSeconds: c.cacheTtlSeconds,
     negativeCacheTtlSeconds: c.negativeCacheTtlSeconds,
     staleIfErrorSeconds: c.staleIfErrorSeconds,

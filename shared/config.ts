@@ -11,6 +11,7 @@ export const DEFAULTS = {
   /** The logs' and metrics' `service`; a deployed stack sets its own name (POWERTOOLS_SERVICE_NAME). */
   serviceName: 'portrait-gateway',
   rateLimitPerSecond: 200,
+  rateMarginMs: 50,
   cacheTtlSeconds: 600,
   negativeCacheTtlSeconds: 60,
   /** How long past its freshness a cached value may answer when Tencent cannot (RFC 5861): a day. */
@@ -22,11 +23,13 @@ export const DEFAULTS = {
 
 /**
  * The accepted range of each numeric setting, shared with the CDK context check so a deploy cannot
- * pass a value the functions would refuse at cold start. A ceiling needs at least 2 calls per
- * second: windowed counting cannot keep 1/s (shared/ratelimit/window-budget.ts).
+ * pass a value the functions would refuse at cold start. The rate margin leaves 40 % of itself for
+ * a call released late (docs/rate-limit.md, "The margin"): under 10 ms that is less than a busy
+ * timer's lateness; a second's margin already halves the ceiling.
  */
 export const BOUNDS = {
-  rateLimitPerSecond: { min: 2, max: 100_000 },
+  rateLimitPerSecond: { min: 1, max: 100_000 },
+  rateMarginMs: { min: 10, max: 1_000 },
   ttlSeconds: { min: 0, max: 31_536_000 },
   // A year, as the TTLs; 0 never serves a stale value.
   staleIfErrorSeconds: { min: 0, max: 31_536_000 },
@@ -52,6 +55,8 @@ export interface GatewayConfig {
   tableName: string;
   serviceName: string;
   rateLimitPerSecond: number;
+  /** m: clock skew, late release and arrival jitter the rate ceiling tolerates (docs/rate-limit.md). */
+  rateMarginMs: number;
   cacheTtlSeconds: number;
   negativeCacheTtlSeconds: number;
   staleIfErrorSeconds: number;
@@ -117,6 +122,7 @@ const envSchema = z.object({
     .transform((v) => v ?? DEFAULTS.tableName),
   POWERTOOLS_SERVICE_NAME: optionalText.transform((v) => v ?? DEFAULTS.serviceName),
   RATE_LIMIT_PER_SECOND: integer(BOUNDS.rateLimitPerSecond, DEFAULTS.rateLimitPerSecond),
+  RATE_MARGIN_MS: integer(BOUNDS.rateMarginMs, DEFAULTS.rateMarginMs),
   CACHE_TTL_SECONDS: integer(BOUNDS.ttlSeconds, DEFAULTS.cacheTtlSeconds),
   NEGATIVE_CACHE_TTL_SECONDS: integer(BOUNDS.ttlSeconds, DEFAULTS.negativeCacheTtlSeconds),
   STALE_IF_ERROR_SECONDS: integer(BOUNDS.staleIfErrorSeconds, DEFAULTS.staleIfErrorSeconds),
@@ -168,6 +174,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig
     tableName: e.TABLE_NAME,
     serviceName: e.POWERTOOLS_SERVICE_NAME,
     rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
+    rateMarginMs: e.RATE_MARGIN_MS,
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
     negativeCacheTtlSeconds: e.NEGATIVE_CACHE_TTL_SECONDS,
     staleIfErrorSeconds: e.STALE_IF_ERROR_SECONDS,

@@ -160,6 +160,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     client: dynamodb.documentClient,
     tableName: config.tableName,
     ceilingPerSecond: config.rateLimitPerSecond,
+    marginMs: config.rateMarginMs,
     onError: (error) => {
       logger.warn('rate limiter failed closed', { error });
       metrics.addMetric(METRIC.LimiterErrors, MetricUnit.Count, 1);
@@ -170,6 +171,10 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     service: new PortraitService({ client, cache, limiter, earlyRefreshMs: config.earlyRefreshMs }),
     limiter,
     signer,
+    close: () => {
+      limiter.close();
+      parts.close();
+    },
   };
 }
 

@@ -15,7 +15,7 @@ import type { UserProfileItem } from '../tencent/portrait-types.ts';
 import { chunk, uniqueInOrder } from './chunking.ts';
 import { replyFor } from './merge.ts';
 import type { GetOptions, PortraitResult, ServeStats } from './portrait-result.ts';
-import type { CachePolicy, PortraitClient, ProfileCache, RateLimiter, SlotGrant } from './ports.ts';
+import type { CachePolicy, CallSlots, PortraitClient, ProfileCache, RateLimiter, Slot } from './ports.ts';
 import { planRead } from './read-plan.ts';
 import { awaitFlights, type Lead, SingleFlight } from './single-flight.ts';
 import { fallbackFor } from './stale-if-error.ts';
@@ -73,14 +73,14 @@ type Outcome = { next: Task[]; delayMs: number } | { error: GatewayError };
 const lastErrorOf = (tasks: readonly Task[]): GatewayError | undefined =>
   tasks.find((task) => task.lastError)?.lastError;
 
-/** Why no slot was had: the counter is down (503), or the last upstream error, or the ceiling (429). */
-function noSlot(grant: SlotGrant, pending: readonly Task[]): GatewayError {
-  if ('unavailable' in grant && grant.unavailable) {
-    return new DependencyError('table', 'the rate-limit counter could not be reached; no call was made', {
-      retryAfterMs: grant.retryAfterMs,
+/** Why no slot was had: the schedule is down (503), or the last upstream error, or the ceiling (429). */
+function noSlot(slot: Slot & { granted: false }, tasks: readonly Task[]): GatewayError {
+  if (slot.unavailable) {
+    return new DependencyError('table', 'the rate-limit schedule could not be reached; no call was made', {
+      retryAfterMs: slot.retryAfterMs,
     });
   }
-  return lastErrorOf(pending) ?? new NoSlotError('retryAfterMs' in grant ? grant.retryAfterMs : 1000);
+  return lastErrorOf(tasks) ?? new NoSlotError(slot.retryAfterMs);
 }
 
 /** What fetching a request's accounts came to: the answers had, and the first failure, if any. */
@@ -263,7 +263,7 @@ export class PortraitService {
   }
 }
 
-/** The upstream part of one request: waves of calls, each wave under slots granted together. */
+/** The upstream part of one request: waves of calls, each call under its own slot of the request's place in line. */
 class UpstreamRun {
   #credentialRefresh: Promise<void> | undefined;
   readonly #deps: Required<PortraitServiceDeps>;
@@ -291,7 +291,18 @@ class UpstreamRun {
   }
 
   async run(chunks: string[][]): Promise<void> {
-    const { limiter, concurrency, minCallMs, now, sleep } = this.#deps;
+    const { limiter, minCallMs } = this.#deps;
+    const slots = limiter.join(this.#sdkAppId, chunks.length, this.#deadlineMs - minCallMs);
+    try {
+      await this.#waves(chunks, slots);
+    } finally {
+      slots.close();
+    }
+  }
+
+  /** Calls in waves of at most `concurrency`, each call when its own slot comes (they are T apart). */
+  async #waves(chunks: string[][], slots: CallSlots): Promise<void> {
+    const { concurrency, minCallMs, now, sleep } = this.#deps;
     const slotDeadlineMs = this.#deadlineMs - minCallMs;
     let pending: Task[] = chunks.map((accounts) => ({
       accounts,
@@ -301,20 +312,22 @@ class UpstreamRun {
     }));
     while (pending.length > 0) {
       await this.#deps.client.ready();
+      const wave = pending.slice(0, concurrency);
+      pending = pending.slice(concurrency);
       const waitStart = now();
-      const grant = await limiter.acquire(
-        this.#sdkAppId,
-        Math.min(pending.length, concurrency),
-        slotDeadlineMs,
+      let waitedMs = 0;
+      let denied = false;
+      const outcomes = await Promise.all(
+        wave.map(async (task): Promise<Outcome> => {
+          const slot = await slots.next();
+          waitedMs = Math.max(waitedMs, now() - waitStart);
+          if (slot.granted) return this.#attempt(task);
+          denied = true;
+          return { error: noSlot(slot, [task, ...pending]) };
+        }),
       );
-      this.#stats.slotWaitMs += now() - waitStart;
-      if (grant.granted === 0) {
-        this.#stats.slotDenied += 1;
-        throw noSlot(grant, pending);
-      }
-      const wave = pending.slice(0, grant.granted);
-      pending = pending.slice(grant.granted);
-      const outcomes = await Promise.all(wave.map((task) => this.#attempt(task)));
+      this.#stats.slotWaitMs += waitedMs;
+      if (denied) this.#stats.slotDenied += 1;
       let delayMs = 0;
       for (const outcome of outcomes) {
         if ('error' in outcome) throw outcome.error;

@@ -96,15 +96,29 @@ export interface ProfileCache {
   ): Promise<number>;
 }
 
-export type SlotGrant =
-  | { granted: number }
-  /** No slot before the deadline; `unavailable` when the shared counter itself could not be reached. */
-  | { granted: 0; retryAfterMs: number; unavailable?: boolean };
+/** One call slot: granted (start the call now), or refused and why. */
+export type Slot =
+  | { granted: true }
+  /** No slot before the deadline; `unavailable` when the shared schedule itself could not be reached. */
+  | { granted: false; retryAfterMs: number; unavailable?: boolean };
+
+/** One request's place in the line for call slots (docs/rate-limit.md, "First come, first served"). */
+export interface CallSlots {
+  /**
+   * Waits for the request's next call slot and resolves when the call may start. Each attempt,
+   * a retry included, takes its own. Refused when no slot comes before the deadline, when the line
+   * ahead left no room for the request (then before it spent any), and when the shared schedule
+   * cannot be reached (fails closed).
+   */
+  next(): Promise<Slot>;
+  /** Leaves the line: the request makes no further calls. */
+  close(): void;
+}
 
 export interface RateLimiter {
   /**
-   * Up to `wanted` call slots under the shared ceiling, waiting for later windows while the
-   * deadline (epoch ms) allows. `granted: 0` carries when a slot is likely. Fails closed.
+   * A place in the line for a request that will make `calls` upstream calls (retries may add
+   * some), each to start by `deadlineMs` (epoch ms), behind the requests already waiting.
    */
-  acquire(sdkAppId: number, wanted: number, deadlineMs: number): Promise<SlotGrant>;
+  join(sdkAppId: number, calls: number, deadlineMs: number): CallSlots;
 }

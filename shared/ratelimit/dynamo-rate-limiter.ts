@@ -1,15 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { RateLimiter, SlotGrant } from '../portrait/ports.ts';
-import { PARTITION_KEY, TTL_ATTRIBUTE } from '../table-definition.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CallSlots, RateLimiter, Slot } from '../portrait/ports.ts';
+import { CallLine, type LineTuning, type Settlement } from './call-line.ts';
 import {
+  type CallSchedule,
+  callSchedule,
   DEFAULT_MARGIN_MS,
-  DEFAULT_MARGIN_PARTS,
-  planWindow,
-  type WindowBudget,
-  windowBudget,
-} from './window-budget.ts';
+  scheduleExpirySeconds,
+} from './call-schedule.ts';
+import { ScheduleTable, type ScheduleWrite } from './schedule-table.ts';
 
 export interface RateLimiterOptions {
   /** Built by `createDynamoDbClients`, with its short timeouts. */
@@ -17,131 +16,210 @@ export interface RateLimiterOptions {
   tableName: string;
   /** L: the upstream's calls per second (`RATE_LIMIT_PER_SECOND`). */
   ceilingPerSecond: number;
-  /** Clock skew, late-grant allowance and arrival jitter tolerated together. Default {@link DEFAULT_MARGIN_MS}. */
+  /** m: clock skew, late allowance and arrival jitter tolerated together (`RATE_MARGIN_MS`). Default {@link DEFAULT_MARGIN_MS}. */
   marginMs?: number;
-  /**
-   * How long after its window ended a grant may come back and still be handed out; part of the
-   * margin. Default `DEFAULT_MARGIN_PARTS.lateGrantMs` (20 ms).
-   */
-  lateGrantMs?: number;
-  /** Default: the best window for the ceiling and margin ({@link planWindow}). */
-  windowMs?: number;
-  /** Epoch ms; deadlines are on this clock. Default `Date.now`. */
+  /** Epoch ms; deadlines and reserved times are on this clock. Default `Date.now`. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
-  /** Told about each DynamoDB failure; the attempt then grants nothing. Default: ignore. */
+  /** Told about each DynamoDB failure; the calls waiting then get no slot. Default: ignore. */
   onError?: (error: unknown) => void;
 }
 
 /** What a failing table is answered with: no slot, and a hint to come back in a second. */
 export const FAIL_CLOSED_RETRY_MS = 1000;
 
-/** Window items outlive their window by a minute: DynamoDB's TTL only collects garbage. */
-const WINDOW_ITEM_LIFETIME_MS = 60_000;
-/** The window item's counter of slots taken. */
-export const COUNTER_ATTRIBUTE = 'n';
+/**
+ * How the line is run (docs/rate-limit.md, "First come, first served"). A catch-up puts the first
+ * slot at least 5 ms ahead, about a DynamoDB write's round trip, so it is rarely late when the grant
+ * comes back (more when writes are slower: `CallLine`). A request is admitted with 10 ms (two slots at 200/s) to spare, and the shared time
+ * is assumed to move on with the clock for up to 50 ms after it was seen: together they keep the
+ * instances from all reserving at the very edge of their callers' deadlines, where most writes
+ * would be refused. One write takes at most 10 slots, a wave of the service's calls.
+ */
+const TUNING = { leadMs: 5, slackMs: 10, extrapolationCapMs: 50, maxSlotsPerWrite: 10 } as const;
 
-/** What this instance knows of one window of one app. */
-interface WindowState {
-  endMs: number;
-  /** Slots known taken (by anyone): a lower bound of the shared counter. */
-  used: number;
+const US_PER_MS = 1000;
+
+/** The state of one app's line on this instance. */
+interface AppLine {
+  readonly sdkAppId: number;
+  readonly line: CallLine;
+  writing: boolean;
+  /** Times (µs) at which a look at the line is already scheduled. */
+  wakes: number[];
 }
 
-/** An acquire not yet answered. */
-interface Waiter {
-  sdkAppId: number;
-  wanted: number;
-  deadlineMs: number;
-  resolve: (grant: SlotGrant) => void;
-}
-
-/** The partition key of one app's counter for the window starting at `windowStartMs`. */
-export const rateWindowKey = (sdkAppId: number, windowStartMs: number): string =>
-  `r#${sdkAppId}#${windowStartMs}`;
+const refusedSlots = (slot: Slot): CallSlots => ({ next: async () => slot, close: () => {} });
 
 /**
- * Call slots under a ceiling shared by every instance (DESIGN.md §5): a counter per fixed window
- * in DynamoDB, raised by one conditional `UpdateItem ADD` per grant and capped at the window's
- * budget ({@link windowBudget}), so no sliding second exceeds the ceiling while clocks and
- * arrivals stay within the margin. A window this instance saw full is not written again; slots
- * not used in their window are lost. Grants are returned only while their window lasts (or
- * `lateGrantMs` after): use them at once. A DynamoDB failure grants nothing (fail closed): the
- * ceiling is a promise to Tencent.
+ * Call slots under a ceiling shared by every instance (docs/rate-limit.md): one item per app in
+ * DynamoDB holds the next free time of a lattice spaced T apart (GCRA's virtual scheduling), and a
+ * conditional `UpdateItem` reserves the next slots from it. Each call starts when its reserved time
+ * comes on this instance's clock; a time passed by more than the late allowance is dropped, never
+ * used. Inside the instance the slots go first come, first served ({@link CallLine}). A DynamoDB
+ * failure grants nothing (fail closed): the ceiling is a promise to Tencent.
  */
 export class DynamoRateLimiter implements RateLimiter {
   /** The numbers this limiter keeps to. */
-  readonly budget: WindowBudget;
-  readonly #lateGrantMs: number;
-  readonly #client: DynamoDBDocumentClient;
-  readonly #tableName: string;
+  readonly schedule: CallSchedule;
+  #slotsLate = 0;
+  #slotsUnused = 0;
+  readonly #table: ScheduleTable;
+  readonly #tuning: LineTuning;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #onError: (error: unknown) => void;
-  readonly #windows = new Map<string, WindowState>();
-  #waiting: Waiter[] = [];
-  #pumping = false;
+  readonly #apps = new Map<number, AppLine>();
+  /** Aborts the timers of the default `sleep` when the limiter is closed. */
+  readonly #closing = new AbortController();
 
   constructor(options: RateLimiterOptions) {
-    const marginMs = options.marginMs ?? DEFAULT_MARGIN_MS;
-    this.budget =
-      options.windowMs === undefined
-        ? planWindow(options.ceilingPerSecond, marginMs)
-        : windowBudget(options.ceilingPerSecond, options.windowMs, marginMs);
-    if (this.budget.budgetPerWindow < 1)
-      throw new RangeError(
-        `windows of ${this.budget.windowMs} ms leave no slot per window under ${options.ceilingPerSecond}/s`,
-      );
-    this.#lateGrantMs = options.lateGrantMs ?? DEFAULT_MARGIN_PARTS.lateGrantMs;
-    if (!(this.#lateGrantMs >= 0 && this.#lateGrantMs <= marginMs))
-      throw new RangeError(
-        `lateGrantMs must lie within the margin of ${marginMs} ms, got ${this.#lateGrantMs}`,
-      );
-    this.#client = options.client;
-    this.#tableName = options.tableName;
+    this.schedule = callSchedule(options.ceilingPerSecond, options.marginMs ?? DEFAULT_MARGIN_MS);
+    this.#table = new ScheduleTable(options.client, options.tableName);
+    const spacingUs = this.schedule.spacingUs;
+    this.#tuning = {
+      leadUs: TUNING.leadMs * US_PER_MS,
+      // 10 ms, or two slots where those are shorter (ceilings above 200/s).
+      slackUs: Math.min(TUNING.slackMs * US_PER_MS, 2 * spacingUs),
+      extrapolationCapUs: TUNING.extrapolationCapMs * US_PER_MS,
+      maxSlotsPerWrite: Math.max(TUNING.maxSlotsPerWrite, this.schedule.slotsPerWrite),
+    };
     this.#now = options.now ?? Date.now;
-    this.#sleep = options.sleep ?? sleep;
+    this.#sleep = options.sleep ?? ((ms) => sleep(ms, undefined, { signal: this.#closing.signal }));
     this.#onError = options.onError ?? (() => {});
   }
 
-  /**
-   * Up to `wanted` slots (at most one window's budget) from the current window; when it is full,
-   * waits for the next one while that starts before `deadlineMs`, else answers `granted: 0` with
-   * the time until the next window.
-   */
-  async acquire(sdkAppId: number, wanted: number, deadlineMs: number): Promise<SlotGrant> {
-    if (!Number.isInteger(wanted) || wanted < 1)
-      throw new RangeError(`wanted must be a positive whole number of slots, got ${wanted}`);
-    return new Promise((resolve) => {
-      this.#waiting.push({ sdkAppId, wanted, deadlineMs, resolve });
-      void this.#pump();
-    });
+  /** Reserved times dropped because a call waited for them but this instance came too late. */
+  get slotsLate(): number {
+    return this.#slotsLate;
+  }
+
+  /** Reserved times dropped because no call asked for them in time (their request left or was served). */
+  get slotsUnused(): number {
+    return this.#slotsUnused;
   }
 
   /**
-   * Serves the waiting acquires of this instance together: one conditional write asks for all
-   * that one app's waiters want, and the grant is shared out first come, first served. Concurrent
-   * requests of one instance thus cost one write per window, and the grant comes back while its
-   * window still lasts instead of queueing behind its neighbours' writes.
+   * A place in this instance's line for a request of `calls` upstream calls, each to start by
+   * `deadlineMs`. When the line ahead and the shared schedule leave no room for them all, every
+   * `next()` answers `granted: false` with the time until the line ahead is through: no slot spent.
    */
-  async #pump(): Promise<void> {
-    if (this.#pumping) return;
-    this.#pumping = true;
+  join(sdkAppId: number, calls: number, deadlineMs: number): CallSlots {
+    if (!Number.isInteger(calls) || calls < 1)
+      throw new RangeError(`calls must be a positive whole number, got ${calls}`);
+    const app = this.#app(sdkAppId);
+    this.#settle(app);
+    const place = app.line.join(calls, deadlineMs * US_PER_MS, this.#nowUs());
+    if ('retryAfterMs' in place) return refusedSlots({ granted: false, retryAfterMs: place.retryAfterMs });
+    return {
+      next: () =>
+        new Promise<Slot>((resolve) => {
+          app.line.ask({ place, resolve });
+          this.#serve(app);
+        }),
+      close: () => {
+        const slot = this.#noSlot(app);
+        for (const ask of app.line.leave(place)) ask.resolve(slot);
+        this.#serve(app);
+      },
+    };
+  }
+
+  /**
+   * Stops the limiter (local server shutdown, tests): its timers end, so nothing keeps the process
+   * alive, and every call still waiting is told "no slot". In Lambda it is never closed.
+   */
+  close(): void {
+    this.#closing.abort();
+    for (const app of this.#apps.values()) {
+      const slot = this.#noSlot(app);
+      for (const ask of app.line.leaveAll()) ask.resolve(slot);
+    }
+  }
+
+  #app(sdkAppId: number): AppLine {
+    let app = this.#apps.get(sdkAppId);
+    if (app === undefined) {
+      app = { sdkAppId, line: new CallLine(this.schedule, this.#tuning), writing: false, wakes: [] };
+      this.#apps.set(sdkAppId, app);
+    }
+    return app;
+  }
+
+  #nowUs(): number {
+    return Math.floor(this.#now() * US_PER_MS);
+  }
+
+  #noSlot(app: AppLine): Slot {
+    return { granted: false, retryAfterMs: app.line.retryAfterMs(this.#nowUs()) };
+  }
+
+  /** Hands out what is due now, then reserves for the asks still uncovered. */
+  #serve(app: AppLine): void {
+    this.#settle(app);
+    void this.#reserve(app);
+  }
+
+  #settle(app: AppLine): void {
+    const settlement: Settlement = app.line.settle(this.#nowUs());
+    this.#slotsLate += settlement.late;
+    this.#slotsUnused += settlement.unused;
+    for (const ask of settlement.granted) ask.resolve({ granted: true });
+    if (settlement.expired.length > 0) {
+      const slot = this.#noSlot(app);
+      for (const ask of settlement.expired) ask.resolve(slot);
+    }
+    if (settlement.wakeAtUs !== undefined) this.#wakeAt(app, settlement.wakeAtUs);
+  }
+
+  /** Looks at the line again at `atUs`, unless a look at that time or earlier is already scheduled. */
+  #wakeAt(app: AppLine, atUs: number): void {
+    if (app.wakes.some((wake) => wake <= atUs)) return;
+    app.wakes.push(atUs);
+    const waitMs = Math.max(0, Math.ceil((atUs - this.#nowUs()) / US_PER_MS));
+    this.#sleep(waitMs).then(
+      () => {
+        app.wakes = app.wakes.filter((wake) => wake !== atUs);
+        this.#serve(app);
+      },
+      // Closed: nothing is served any more.
+      () => {},
+    );
+  }
+
+  /**
+   * Writes while some ask is uncovered and a slot can fit it, one write at a time per app: a
+   * refused write tells where the shared time stands, and the next plan starts from there. A
+   * failing table answers every uncovered ask "no slot" (fail closed); held slots still serve.
+   */
+  async #reserve(app: AppLine): Promise<void> {
+    if (app.writing) return;
+    app.writing = true;
     try {
-      while (this.#waiting.length > 0) {
-        const sleepMs = await this.#serveOneApp();
-        if (sleepMs > 0) await this.#sleep(sleepMs);
+      // The asks of one wave come in one turn of the event loop: one write serves them all.
+      await Promise.resolve();
+      for (let plan = app.line.plan(this.#nowUs()); plan; plan = app.line.plan(this.#nowUs())) {
+        const { spacingUs } = this.schedule;
+        const spanUs = plan.count * spacingUs;
+        const lastReservedUs = (plan.catchUp ? plan.fromUs : plan.lastUs) + spanUs;
+        const expiresAt = scheduleExpirySeconds(lastReservedUs);
+        let write: ScheduleWrite;
+        const sentAtUs = this.#nowUs();
+        try {
+          write = plan.catchUp
+            ? await this.#table.catchUp(app.sdkAppId, plan.fromUs, spanUs, expiresAt)
+            : await this.#table.advance(app.sdkAppId, spanUs, plan.fromUs, plan.lastUs, expiresAt);
+        } catch (error) {
+          this.#report(error);
+          const unavailable: Slot = { granted: false, retryAfterMs: FAIL_CLOSED_RETRY_MS, unavailable: true };
+          for (const ask of app.line.uncovered()) ask.resolve(unavailable);
+          return;
+        }
+        app.line.learn(plan, write, sentAtUs, this.#nowUs());
+        this.#settle(app);
       }
-    } catch (error) {
-      // Nothing here is expected to throw; if something does, no waiter may hang and no rejection
-      // may go unhandled (it would end the Lambda process): everyone waiting is told "no slot".
-      this.#report(error);
-      this.#settle(
-        () => true,
-        () => ({ granted: 0, retryAfterMs: FAIL_CLOSED_RETRY_MS, unavailable: true }),
-      );
     } finally {
-      this.#pumping = false;
+      app.writing = false;
     }
   }
 
@@ -152,118 +230,5 @@ export class DynamoRateLimiter implements RateLimiter {
     } catch {
       // A failing logger must not leave waiters without an answer.
     }
-  }
-
-  /** One look at the current window for the first waiter's app; how long to sleep before the next. */
-  async #serveOneApp(): Promise<number> {
-    const { windowMs } = this.budget;
-    const now = this.#now();
-    const startMs = Math.floor(now / windowMs) * windowMs;
-    const endMs = startMs + windowMs;
-    const noSlot = (at: number): SlotGrant => ({
-      granted: 0,
-      retryAfterMs: Math.max(1, Math.ceil(endMs - at)),
-    });
-    this.#settle(
-      (w) => now >= w.deadlineMs,
-      () => noSlot(now),
-    );
-    const sdkAppId = this.#waiting[0]?.sdkAppId;
-    if (sdkAppId === undefined) return 0;
-    const group = this.#waiting.filter((w) => w.sdkAppId === sdkAppId);
-    this.#forgetEnded(now);
-    let granted: number;
-    try {
-      granted = await this.#take(
-        rateWindowKey(sdkAppId, startMs),
-        endMs,
-        group.reduce((sum, w) => sum + w.wanted, 0),
-      );
-    } catch (error) {
-      this.#report(error);
-      const unavailable: SlotGrant = { granted: 0, retryAfterMs: FAIL_CLOSED_RETRY_MS, unavailable: true };
-      this.#settle(
-        (w) => group.includes(w),
-        () => unavailable,
-      );
-      return 0;
-    }
-    const after = this.#now();
-    if (after < endMs + this.#lateGrantMs) {
-      for (const waiter of group) {
-        if (granted === 0) break;
-        const share = Math.min(waiter.wanted, granted);
-        granted -= share;
-        this.#settle(
-          (w) => w === waiter,
-          () => ({ granted: share }),
-        );
-      }
-    }
-    // The window is full, or the grant came too late for the margin (those slots are lost).
-    this.#settle(
-      (w) => group.includes(w) && endMs >= w.deadlineMs,
-      () => noSlot(after),
-    );
-    return this.#waiting.length > 0 ? Math.max(0, endMs - after) : 0;
-  }
-
-  #settle(which: (waiter: Waiter) => boolean, grant: () => SlotGrant): void {
-    this.#waiting = this.#waiting.filter((waiter) => {
-      if (!which(waiter)) return true;
-      waiter.resolve(grant());
-      return false;
-    });
-  }
-
-  /**
-   * Takes up to `wanted` slots of one window; 0 when it is full. A refused `ADD` of k slots means
-   * fewer than k are left: real DynamoDB returns the counter with the refusal, dynalite does not,
-   * so without it k is halved; a refused single slot means full.
-   */
-  async #take(key: string, endMs: number, wanted: number): Promise<number> {
-    const { budgetPerWindow } = this.budget;
-    const state = this.#windows.get(key) ?? { endMs, used: 0 };
-    this.#windows.set(key, state);
-    let k = Math.min(wanted, budgetPerWindow - state.used);
-    while (k >= 1) {
-      try {
-        const output = await this.#client.send(
-          new UpdateCommand({
-            TableName: this.#tableName,
-            Key: { [PARTITION_KEY]: key },
-            UpdateExpression: 'ADD #n :k SET #exp = :exp',
-            ConditionExpression: 'attribute_not_exists(#n) OR #n <= :room',
-            ExpressionAttributeNames: { '#n': COUNTER_ATTRIBUTE, '#exp': TTL_ATTRIBUTE },
-            ExpressionAttributeValues: {
-              ':k': k,
-              ':room': budgetPerWindow - k,
-              ':exp': Math.ceil((endMs + WINDOW_ITEM_LIFETIME_MS) / 1000),
-            },
-            ReturnValues: 'UPDATED_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        const counter = output.Attributes?.[COUNTER_ATTRIBUTE];
-        state.used = Math.max(state.used, typeof counter === 'number' ? counter : k);
-        return k;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const counter = Number(error.Item?.[COUNTER_ATTRIBUTE]?.N);
-        const refused = k;
-        // Without the counter, a refusal only says that fewer than k slots are left.
-        state.used = Math.max(state.used, Number.isFinite(counter) ? counter : budgetPerWindow - refused + 1);
-        k = Math.min(
-          Number.isFinite(counter) ? refused - 1 : Math.floor(refused / 2),
-          budgetPerWindow - state.used,
-        );
-      }
-    }
-    state.used = budgetPerWindow;
-    return 0;
-  }
-
-  #forgetEnded(now: number): void {
-    for (const [key, state] of this.#windows) if (state.endMs <= now) this.#windows.delete(key);
   }
 }

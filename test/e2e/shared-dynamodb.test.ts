@@ -1,13 +1,13 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { COUNTER_ATTRIBUTE, rateWindowKey } from '../../shared/ratelimit/dynamo-rate-limiter.ts';
-import { planWindow } from '../../shared/ratelimit/window-budget.ts';
+import { callSchedule } from '../../shared/ratelimit/call-schedule.ts';
+import { rateScheduleKey } from '../../shared/ratelimit/schedule-table.ts';
 import { PARTITION_KEY } from '../../shared/table-definition.ts';
 import { TEST_CREDENTIALS } from '../support/emulator-factory.ts';
 import { type GatewayProcess, startGatewayProcess } from '../support/gateway-process.ts';
 import { descendingAccounts, post, startWorld, type World } from './portrait-get-suite.ts';
 
-/** Low enough (2 slots per window) that four requests of three calls each need several windows. */
+/** Low enough (T = 26.25 ms) that twelve calls on one schedule take far longer than six on each of two. */
 const CEILING = 40;
 
 describe('two npm start processes given one DYNAMODB_ENDPOINT and TABLE_NAME', () => {
@@ -46,19 +46,20 @@ describe('two npm start processes given one DYNAMODB_ENDPOINT and TABLE_NAME', (
     expect(fromB.headers.get('x-cache-hits')).toBe('150');
   });
 
-  it('share one ceiling: every call slot of both comes from the same window counters, none over budget', async () => {
+  it('share one ceiling: the calls of both sit on one schedule item, T apart', async () => {
     // Prepare
-    const { budgetPerWindow } = planWindow(CEILING);
+    const { spacingUs, marginMs } = callSchedule(CEILING);
     const request = (n: number) => ({
       To_Account: descendingAccounts(300, 500 + 300 * n),
       TagList: ['Tag_Profile_IM_Nick'],
     });
-    const noCache = { 'Cache-Control': 'no-cache' };
+    // Nothing cached: the table holds only the schedule, and its writes queue behind no cache writes.
+    const noStore = { 'Cache-Control': 'no-store' };
 
     // Act
     const replies = await Promise.all(
       [0, 1, 2, 3].map((n) =>
-        post((gateways[n % 2] as GatewayProcess).url, request(n % 2), undefined, noCache),
+        post((gateways[n % 2] as GatewayProcess).url, request(n % 2), undefined, noStore),
       ),
     );
     const { Items = [] } = await world.dynalite.documentClient.send(
@@ -66,17 +67,19 @@ describe('two npm start processes given one DYNAMODB_ENDPOINT and TABLE_NAME', (
         TableName: world.tableName,
         FilterExpression: 'begins_with(#pk, :prefix)',
         ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-        ExpressionAttributeValues: {
-          ':prefix': rateWindowKey(TEST_CREDENTIALS.sdkAppId, 0).replace(/0$/, ''),
-        },
+        ExpressionAttributeValues: { ':prefix': 'r#' },
       }),
     );
 
     // Assess
     expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200, 200]);
-    expect(world.emulator.calls).toHaveLength(12);
-    const counters = Items.map((item) => Number(item[COUNTER_ATTRIBUTE]));
-    expect(counters.every((n) => n >= 1 && n <= budgetPerWindow)).toBe(true);
-    expect(counters.reduce((sum, n) => sum + n, 0)).toBeGreaterThanOrEqual(12);
+    expect(Items.map((item) => item[PARTITION_KEY])).toEqual([rateScheduleKey(TEST_CREDENTIALS.sdkAppId)]);
+    const arrivals = world.emulator.calls.map((call) => call.at).sort((a, b) => a - b);
+    expect(arrivals).toHaveLength(12);
+    // Twelve times of one lattice span 11 T, less what the margin lets arrivals move; two
+    // schedules of six calls each would overlap in about half that.
+    expect((arrivals.at(-1) as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(
+      (11 * spacingUs) / 1000 - marginMs,
+    );
   });
 });

@@ -31,7 +31,7 @@ describe.each([
   [
     'RATE_LIMIT_PER_SECOND',
     { RATE_LIMIT_PER_SECOND: '0' },
-    'RATE_LIMIT_PER_SECOND is "0": use a whole number from 2 to 100000, or unset it for the default (200)',
+    'RATE_LIMIT_PER_SECOND is "0": use a whole number from 1 to 100000, or unset it for the default (200)',
   ],
   ['TIM_REGION', { TIM_REGION: 'mars' }, 'TIM_REGION is "mars": use one of china, singapore'],
   [

@@ -400,20 +400,17 @@ function loopbackSqsClient(): SQSClient {
 }
 
 /**
- * Another instance takes every slot of every window of the next `durationMs`: the real limiter,
- * on the same table, run with its clock set to each window in turn.
+ * Another instance takes every slot of the next `durationMs`: the real limiter, on the same table,
+ * its clock that far ahead, takes one slot; the shared schedule is then booked until then.
  */
 async function takeEverySlot(durationMs: number): Promise<void> {
-  const { windowMs, budgetPerWindow } = gateway.limiter.budget;
-  const first = Math.floor(Date.now() / windowMs) * windowMs;
-  for (let start = first; start < Date.now() + durationMs; start += windowMs) {
-    const other = new DynamoRateLimiter({
-      client: harness.dynalite.documentClient,
-      tableName: harness.tableName,
-      ceilingPerSecond: gateway.config.rateLimitPerSecond,
-      now: () => start,
-    });
-    // Whatever this window still holds (the gateway may have used some of it already).
-    while ((await other.acquire(TEST_CREDENTIALS.sdkAppId, budgetPerWindow, start + windowMs)).granted > 0);
-  }
+  const other = new DynamoRateLimiter({
+    client: harness.dynalite.documentClient,
+    tableName: harness.tableName,
+    ceilingPerSecond: gateway.config.rateLimitPerSecond,
+    now: () => Date.now() + durationMs,
+  });
+  const slots = other.join(TEST_CREDENTIALS.sdkAppId, 1, Date.now() + 2 * durationMs);
+  await slots.next();
+  slots.close();
 }

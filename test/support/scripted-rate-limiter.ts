@@ -1,61 +1,72 @@
-import type { RateLimiter, SlotGrant } from '../../shared/portrait/ports.ts';
+import type { CallSlots, RateLimiter, Slot } from '../../shared/portrait/ports.ts';
 
 /** No slot: the ceiling is reached until `retryAfterMs` from now. */
-export const denied = (retryAfterMs: number): SlotGrant => ({ granted: 0, retryAfterMs });
-/** No slot: the shared counter could not be reached (the real limiter fails closed so), back in `retryAfterMs`. */
-export const unavailable = (retryAfterMs: number): SlotGrant => ({
-  granted: 0,
+export const denied = (retryAfterMs: number): Slot => ({ granted: false, retryAfterMs });
+/** No slot: the shared schedule could not be reached (the real limiter fails closed so), back in `retryAfterMs`. */
+export const unavailable = (retryAfterMs: number): Slot => ({
+  granted: false,
   retryAfterMs,
   unavailable: true,
 });
-/** At most `slots` of what is asked for. */
-export const granted = (slots: number): SlotGrant => ({ granted: slots });
+/** A slot: the call may start. */
+export const granted: Slot = { granted: true };
 
-/** One `acquire` as it was asked. */
-export interface SlotAsk {
+/** One request's place in line, as it was asked for. */
+export interface JoinedLine {
   sdkAppId: number;
-  wanted: number;
+  calls: number;
   deadlineMs: number;
+  /** The request left the line (`close`). */
+  closed: boolean;
 }
 
 export interface ScriptedRateLimiterOptions {
   /** Epoch ms: the same clock as the code under test. */
   now: () => number;
-  /** `retryAfterMs` of an ask whose deadline has passed: the time to the next window. Default 50. */
-  windowMs?: number;
+  /** `retryAfterMs` of an ask whose deadline has passed. Default 50. */
+  refusedRetryAfterMs?: number;
 }
 
 /**
- * A rate limiter that answers from a script: each `acquire` takes the next scripted grant (never
- * more than asked for), and grants in full once the script is used up. Like the real one it grants
- * nothing to an ask whose deadline has passed, without using the script. Records every ask.
+ * A rate limiter that answers from a script: each `next()` of any line takes the next scripted
+ * slot, and grants once the script is used up. Like the real one it grants nothing to an ask whose
+ * deadline has passed, without using the script. Records every line and when each slot was asked for.
  */
 export class ScriptedRateLimiter implements RateLimiter {
-  readonly asks: SlotAsk[] = [];
+  readonly lines: JoinedLine[] = [];
+  /** The clock's reading at each `next()`, in order. */
+  readonly askedAt: number[] = [];
   /** Slots handed out in all. */
   slotsGranted = 0;
-  readonly #script: SlotGrant[] = [];
+  readonly #script: Slot[] = [];
   readonly #now: () => number;
-  readonly #windowMs: number;
+  readonly #refusedRetryAfterMs: number;
 
   constructor(options: ScriptedRateLimiterOptions) {
     this.#now = options.now;
-    this.#windowMs = options.windowMs ?? 50;
+    this.#refusedRetryAfterMs = options.refusedRetryAfterMs ?? 50;
   }
 
-  /** Appends `grants` to the script. */
-  script(...grants: SlotGrant[]): this {
-    this.#script.push(...grants);
+  /** Appends `slots` to the script. */
+  script(...slots: Slot[]): this {
+    this.#script.push(...slots);
     return this;
   }
 
-  async acquire(sdkAppId: number, wanted: number, deadlineMs: number): Promise<SlotGrant> {
-    this.asks.push({ sdkAppId, wanted, deadlineMs });
-    if (this.#now() >= deadlineMs) return denied(this.#windowMs);
-    const grant = this.#script.shift() ?? granted(wanted);
-    if (grant.granted === 0) return grant;
-    const slots = Math.min(grant.granted, wanted);
-    this.slotsGranted += slots;
-    return granted(slots);
+  join(sdkAppId: number, calls: number, deadlineMs: number): CallSlots {
+    const line: JoinedLine = { sdkAppId, calls, deadlineMs, closed: false };
+    this.lines.push(line);
+    return {
+      next: async () => {
+        this.askedAt.push(this.#now());
+        if (this.#now() >= deadlineMs) return denied(this.#refusedRetryAfterMs);
+        const slot = this.#script.shift() ?? granted;
+        if (slot.granted) this.slotsGranted += 1;
+        return slot;
+      },
+      close: () => {
+        line.closed = true;
+      },
+    };
   }
 }

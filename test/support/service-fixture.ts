@@ -36,7 +36,7 @@ export interface ServiceInstanceOptions {
   tableName: string;
   /** This instance's clock offset from true time (simulated skew between Lambda instances). */
   clockOffsetMs?: number;
-  /** This instance's clock instead (epoch ms), e.g. a manual one shared by several instances. */
+  /** This instance's clock instead (epoch ms), e.g. a manual one shared by several instances; the limiter keeps real time. */
   now?: () => number;
   ceilingPerSecond?: number;
   cacheTtlSeconds?: number;
@@ -52,7 +52,8 @@ export interface ServiceInstanceOptions {
 
 /** One Lambda instance's worth of the gateway's object graph, built from the real adapters. */
 export function serviceInstance(parts: ServiceParts, options: ServiceInstanceOptions) {
-  const now = options.now ?? (() => Date.now() + (options.clockOffsetMs ?? 0));
+  const realNow = () => Date.now() + (options.clockOffsetMs ?? 0);
+  const now = options.now ?? realNow;
   const { documentClient } = options.clients ?? parts.dynamo.newClients();
   const cacheErrors: unknown[] = [];
   const limiterErrors: unknown[] = [];
@@ -69,7 +70,9 @@ export function serviceInstance(parts: ServiceParts, options: ServiceInstanceOpt
     client: documentClient,
     tableName: options.tableName,
     ceilingPerSecond: options.ceilingPerSecond ?? 200,
-    now,
+    // The limiter waits on real timers for the call times it reserved, so it keeps to real time
+    // (with the instance's offset) even when a test moves the service's clock by hand.
+    now: realNow,
     onError: (error) => limiterErrors.push(error),
   });
   const signer = new UserSigSigner(staticCredentials({ ...TEST_CREDENTIALS }), { now });

@@ -11,16 +11,6 @@ import { describe, expect, it } from 'vitest';
 const ROOT = normalize(join(import.meta.dirname, '../..'));
 const CODE_FOLDERS = ['shared', 'functions', 'infra', 'test', 'bench', 'scripts'];
 
-/**
- * Citations other issues rewrite in files they own (#11 limiter, #12 cache, #13 replies and stack),
- * with the section each should point at once they do. An entry that no longer dangles fails the
- * last test below: delete it then, and this list once it is empty.
- */
-const PENDING: ReadonlyArray<{ file: string; citation: string; becomes: string }> = [
-  { file: 'shared/ratelimit/dynamo-rate-limiter.ts', citation: 'DESIGN.md', becomes: 'docs/rate-limit.md' },
-  { file: 'shared/ratelimit/window-budget.ts', citation: 'DESIGN.md', becomes: 'docs/rate-limit.md' },
-];
-
 function files(folder: string, extensions: RegExp): string[] {
   if (!existsSync(join(ROOT, folder))) return [];
   return readdirSync(join(ROOT, folder), { withFileTypes: true }).flatMap((entry) => {
@@ -77,9 +67,6 @@ function outsideCitations(): Problem[] {
   );
 }
 
-const pending = (problem: Problem) =>
-  PENDING.some((entry) => entry.file === problem.file && problem.citation.includes(entry.citation));
-
 describe('citations in the code', () => {
   it('finds the citations it checks', () => {
     expect(codeFiles.flatMap((file) => [...unwrapped(read(file)).matchAll(CITATION)]).length).toBeGreaterThan(
@@ -88,11 +75,11 @@ describe('citations in the code', () => {
   });
 
   it('name a docs/ file (or the README) and a heading that exist', () => {
-    expect(danglingCitations().filter((problem) => !pending(problem))).toEqual([]);
+    expect(danglingCitations()).toEqual([]);
   });
 
   it('cite no document outside the repository', () => {
-    expect(outsideCitations().filter((problem) => !pending(problem))).toEqual([]);
+    expect(outsideCitations()).toEqual([]);
   });
 
   it('mention only docs/ files that exist', () => {
@@ -105,17 +92,6 @@ describe('citations in the code', () => {
 
     expect(missing).toEqual([]);
   });
-
-  it.each(PENDING)(
-    '$file still cites $citation (once fixed, remove it from PENDING)',
-    ({ file, citation }) => {
-      const problems = [...danglingCitations(), ...outsideCitations()];
-
-      expect(problems.some((problem) => problem.file === file && problem.citation.includes(citation))).toBe(
-        true,
-      );
-    },
-  );
 });
 
 describe('links in the README and docs/', () => {

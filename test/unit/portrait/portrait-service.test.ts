@@ -257,7 +257,9 @@ describe('PortraitService and the deadline', () => {
     const failure = await rejectionOf(parts.service.get(['alice'], [NICK], { deadlineMs }));
 
     expect(failure).toBeInstanceOf(NoSlotError);
-    expect(parts.limiter.asks).toEqual([{ sdkAppId: APP, wanted: 1, deadlineMs: deadlineMs - MIN_CALL_MS }]);
+    expect(parts.limiter.lines).toEqual([
+      { sdkAppId: APP, calls: 1, deadlineMs: deadlineMs - MIN_CALL_MS, closed: true },
+    ]);
     expect(parts.limiter.slotsGranted).toBe(0);
     expect(parts.client.calls).toEqual([]);
   });
@@ -267,13 +269,13 @@ describe('PortraitService and the deadline', () => {
 
     await parts.get(['alice'], { withinMs: 1000 });
 
-    expect(parts.limiter.asks[0]?.deadlineMs).toBe(parts.clock.now() + 600);
+    expect(parts.limiter.lines[0]?.deadlineMs).toBe(parts.clock.now() + 600);
   });
 
   it('answers with the last upstream error, not "no slot", when a retry finds no slot', async () => {
     const parts = serviceOnFakes();
     parts.client.script(refuse(60018));
-    parts.limiter.script(granted(1), denied(700));
+    parts.limiter.script(granted, denied(700));
 
     const failure = await rejectionOf(parts.get(['alice']));
 
@@ -306,18 +308,33 @@ describe('PortraitService and the limiter', () => {
     expect(parts.client.calls).toEqual([]);
   });
 
-  it('calls in waves of at most `concurrency` chunks, and of no more than the slots granted', async () => {
+  it('joins the line once for all its calls, and calls in waves of at most `concurrency`, each under its own slot', async () => {
     const parts = serviceOnFakes({ deps: { concurrency: 4 } });
-    parts.limiter.script(granted(3));
+    parts.client.callMs = 1;
     const wanted = accounts(650);
+    const start = parts.clock.now();
 
     const { response } = await parts.get(wanted);
 
-    expect(parts.limiter.asks.map((ask) => ask.wanted)).toEqual([4, 4]);
+    expect(parts.limiter.lines).toEqual([
+      { sdkAppId: APP, calls: 7, deadlineMs: expect.any(Number), closed: true },
+    ]);
+    // The second wave asks once the first wave's 4 calls (1 ms each) are done.
+    expect(parts.limiter.askedAt.map((at) => at - start)).toEqual([0, 0, 0, 0, 4, 4, 4]);
+    expect(parts.limiter.slotsGranted).toBe(7);
     expect(parts.client.calls.map((call) => call.accounts.length)).toEqual([
       100, 100, 100, 100, 100, 100, 50,
     ]);
     expect(response).toEqual(served(wanted));
+  });
+
+  it('leaves the line when a call fails for good, so later requests are not kept waiting behind it', async () => {
+    const parts = serviceOnFakes();
+    parts.client.script(invalid);
+
+    await rejectionOf(parts.get(['alice']));
+
+    expect(parts.limiter.lines.map((line) => line.closed)).toEqual([true]);
   });
 
   it('signs anew once for every call of a wave that failed on the UserSig', async () => {
