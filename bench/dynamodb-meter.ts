@@ -10,7 +10,7 @@ export interface DynamoUsage {
   readUnits: number;
   /** Write request units of the profile cache's writes (one per KB written). */
   cacheWriteUnits: number;
-  /** Write request units of everything else on the table: the rate limiter's window counters. */
+  /** Write request units of everything else on the table: the rate limiter's schedule item. */
   limiterWriteUnits: number;
   /** Conditional writes refused, counted in the write units above at one unit each. */
   refusedWrites: number;

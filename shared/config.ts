@@ -131,6 +131,11 @@ const envSchema = z.object({
   RESULTS_QUEUE_URL: url,
 });
 
+/** Every variable of the environment contract, as the schema reads them. */
+export const ENVIRONMENT_VARIABLES = Object.keys(envSchema.shape) as ReadonlyArray<
+  keyof typeof envSchema.shape
+>;
+
 const STATIC_CREDENTIAL_VARS = ['TIM_SDKAPPID', 'TIM_ADMIN_IDENTIFIER', 'TIM_SECRET_KEY'] as const;
 
 /**

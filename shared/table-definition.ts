@@ -10,7 +10,7 @@ import {
 
 /**
  * The gateway's one table (docs/architecture.md, "Data model"), shared by the CDK stack, the local gateway and the tests:
- * profile items (`p#…`) and rate-limit windows (`r#…`) under a single string partition key, billed
+ * profile items (`p#…`) and each app's rate schedule (`r#…`) under a single string partition key, billed
  * on demand, with a TTL attribute. Expiry is still checked in code: DynamoDB deletes expired items
  * lazily, and dynalite not at all.
  */

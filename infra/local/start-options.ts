@@ -123,8 +123,11 @@ Environment:
   DYNAMODB_ENDPOINT        an existing DynamoDB(-compatible) endpoint (default: an embedded one)
   TABLE_NAME               the table, created if missing (${DEFAULTS.tableName})
   RATE_LIMIT_PER_SECOND    the upstream ceiling to honour (${DEFAULTS.rateLimitPerSecond}; ${BOUNDS.rateLimitPerSecond.min} to ${BOUNDS.rateLimitPerSecond.max})
+  RATE_MARGIN_MS           how late a call may reach Tencent after its release (${DEFAULTS.rateMarginMs}; ${BOUNDS.rateMarginMs.min} to ${BOUNDS.rateMarginMs.max})
   CACHE_TTL_SECONDS        freshness of a cached profile (${DEFAULTS.cacheTtlSeconds})
   NEGATIVE_CACHE_TTL_SECONDS  freshness of a cached "account not found" (${DEFAULTS.negativeCacheTtlSeconds})
+  STALE_IF_ERROR_SECONDS   how long past its freshness a cached value may answer while Tencent cannot (${DEFAULTS.staleIfErrorSeconds})
+  EARLY_REFRESH_MS         the early refresh's scale in ms; 0 turns it off (${DEFAULTS.earlyRefreshMs})
   MAX_ACCOUNTS_PER_REQUEST the largest request accepted (${DEFAULTS.maxAccountsPerRequest}; ${BOUNDS.maxAccountsPerRequest.min} to ${BOUNDS.maxAccountsPerRequest.max})
   LOG_LEVEL                the functions' JSON logs at this level: ${LOG_LEVELS.join(', ')}
   AWS_PROFILE and the rest of the AWS configuration are not used for anything on this machine

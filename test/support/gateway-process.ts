@@ -9,7 +9,7 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * Powertools, never inherited from the test's own environment.
  */
 const CONTRACT =
-  /^(PORT|HOST|TIM_.*|DYNAMODB_ENDPOINT|TABLE_NAME|RATE_LIMIT_PER_SECOND|.*_TTL_SECONDS|MAX_ACCOUNTS_PER_REQUEST|AWS_.*|LOG_LEVEL|POWERTOOLS_.*)$/;
+  /^(PORT|HOST|TIM_.*|DYNAMODB_ENDPOINT|TABLE_NAME|RATE_LIMIT_PER_SECOND|RATE_MARGIN_MS|STALE_IF_ERROR_SECONDS|EARLY_REFRESH_MS|.*_TTL_SECONDS|MAX_ACCOUNTS_PER_REQUEST|AWS_.*|LOG_LEVEL|POWERTOOLS_.*)$/;
 
 export interface GatewayProcessOptions {
   /** Added to the environment; `PORT` defaults to 0 (a free port). */
