@@ -80,6 +80,13 @@ describe('validatePortraitRequest rejects', () => {
       says: /printable ASCII at position 3/,
     },
     {
+      case: 'DEL (0x7f), the one ASCII control character above the printable range',
+      accounts: ['alice', 'del\x7f'],
+      code: 40001,
+      field: 'To_Account[1]',
+      says: /printable ASCII at position 3/,
+    },
+    {
       case: 'a 33-byte account',
       accounts: ['x'.repeat(33)],
       code: 40001,
