@@ -48,6 +48,22 @@ describe('parsePortraitReply reads', () => {
     expect(reply).toEqual(JSON.parse(replyText()));
   });
 
+  it("each account's own ResultInfo", () => {
+    // Act
+    const reply = parsePortraitReply(
+      itemText({
+        To_Account: 'ghost',
+        ResultCode: 40003,
+        ResultInfo: 'Err_Profile_PortraitGet_Account_Not_Exist',
+      }),
+    );
+
+    // Assess
+    expect(reply.UserProfileItem).toEqual([
+      { To_Account: 'ghost', ResultCode: 40003, ResultInfo: 'Err_Profile_PortraitGet_Account_Not_Exist' },
+    ]);
+  });
+
   it('Fail_Account, and leaves it out when Tencent did', () => {
     // Act
     const withFailed = parsePortraitReply(replyText({ Fail_Account: ['ghost'] }));
