@@ -79,8 +79,8 @@ describe('the SQS consumer when a coalesced group fails transiently', () => {
     const callsBefore = harness.emulator.calls.length;
 
     const response = await consume([
-      { messageId: 'p', body: { To_Account: users(821, 2), TagList: [NICK] } },
-      { messageId: 'q', body: { To_Account: users(823, 2), TagList: [NICK] } },
+      { messageId: 'p', body: { To_Account: users(951, 2), TagList: [NICK] } },
+      { messageId: 'q', body: { To_Account: users(953, 2), TagList: [NICK] } },
     ]);
 
     const calls = harness.emulator.calls.slice(callsBefore);
@@ -99,10 +99,10 @@ describe('the SQS consumer and what SendMessageBatch acknowledges', () => {
     const sentBefore = harness.sqs.sent.length;
 
     const response = await consume([
-      { messageId: 'listed', body: { To_Account: users(831, 2), TagList: [NICK], CorrelationId: 'listed' } },
+      { messageId: 'listed', body: { To_Account: users(955, 2), TagList: [NICK], CorrelationId: 'listed' } },
       {
         messageId: 'unlisted',
-        body: { To_Account: users(833, 2), TagList: [NICK], CorrelationId: 'unlisted' },
+        body: { To_Account: users(957, 2), TagList: [NICK], CorrelationId: 'unlisted' },
       },
     ]);
 
