@@ -10,12 +10,13 @@ export interface SentMessage {
 /**
  * SQS's `SendMessageBatch` over its real wire protocol (JSON 1.0, `X-Amz-Target:
  * AmazonSQS.SendMessageBatch`, MD5 of each body checked by the SDK). Records what was accepted;
- * can refuse chosen entries or whole calls.
+ * can refuse chosen entries or whole calls, or leave entries out of its reply.
  */
 export class LoopbackSqs extends AwsJsonEndpoint {
   /** Messages accepted, in order. */
   readonly sent: SentMessage[] = [];
   #refuseEntry: (body: string) => boolean = () => false;
+  #leaveOutEntry: (body: string) => boolean = () => false;
   #callFailure: AwsJsonError | undefined;
 
   private constructor() {
@@ -36,6 +37,14 @@ export class LoopbackSqs extends AwsJsonEndpoint {
   /** Entries whose body matches are listed under `Failed` (a server-side fault) instead of sent. */
   refuseEntries(predicate: (body: string) => boolean): void {
     this.#refuseEntry = predicate;
+  }
+
+  /**
+   * Entries whose body matches are neither sent nor listed in the reply, under `Successful` or
+   * `Failed`: a reply that leaves the fate of an entry unknown.
+   */
+  leaveOutEntries(predicate: (body: string) => boolean): void {
+    this.#leaveOutEntry = predicate;
   }
 
   /** Every call fails whole with this error until `failCalls(undefined)`. */
@@ -64,6 +73,7 @@ export class LoopbackSqs extends AwsJsonEndpoint {
       const Successful: unknown[] = [];
       const Failed: unknown[] = [];
       for (const entry of entries) {
+        if (this.#leaveOutEntry(entry.MessageBody)) continue;
         if (this.#refuseEntry(entry.MessageBody)) {
           Failed.push({
             Id: entry.Id,

@@ -22,6 +22,7 @@ export function parsePortraitReply(body: string): PortraitGetResponse {
   const { ActionStatus, ErrorCode, ErrorInfo, ErrorDisplay } = json;
   if (ActionStatus !== 'OK' && ActionStatus !== 'FAIL')
     throw protocolError('ActionStatus is neither OK nor FAIL');
+  // Stryker disable next-line ConditionalExpression: Number.isInteger refuses what is no number as well; this narrows the type
   if (typeof ErrorCode !== 'number' || !Number.isInteger(ErrorCode))
     throw protocolError('ErrorCode is not an integer');
   const errorInfo = typeof ErrorInfo === 'string' ? ErrorInfo : '';
@@ -50,6 +51,7 @@ function parseUserProfileItem(item: unknown, index: number): UserProfileItem {
   const { To_Account, ResultCode, ResultInfo, ProfileItem: profile } = item;
   if (typeof To_Account !== 'string')
     throw protocolError(`UserProfileItem[${index}].To_Account is not a string`);
+  // Stryker disable next-line ConditionalExpression: Number.isInteger refuses what is no number as well; this narrows the type
   if (typeof ResultCode !== 'number' || !Number.isInteger(ResultCode)) {
     throw protocolError(`UserProfileItem[${index}].ResultCode is not an integer`);
   }

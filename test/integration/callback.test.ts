@@ -763,3 +763,27 @@ describe('CallbackReceiver when DynamoDB does not answer', () => {
     expect(silent.requests.length).toBeGreaterThan(0);
   });
 });
+
+describe('POST /tencent-im/callback with no value that fits its tag', () => {
+  it('removes the older cached value, so the next read fetches the new one once', async () => {
+    // Prepare
+    setNick('unfit', 'Before');
+    const cached = await readNicks('unfit');
+    setNick('unfit', 'After');
+    const change = {
+      ...nickChange('unfit', 'After', Date.now()),
+      ProfileItem: [{ Tag: NICK, Value: 'x'.repeat(501) }],
+    };
+
+    // Act
+    const reply = await sendWebhook(change);
+    const first = await readNicks('unfit');
+    const second = await readNicks('unfit');
+
+    // Assess
+    expect(cached).toEqual({ nicks: { unfit: 'Before' }, upstreamCalls: 1 });
+    expect(reply.body).toEqual({ ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 });
+    expect(first).toEqual({ nicks: { unfit: 'After' }, upstreamCalls: 1 });
+    expect(second).toEqual({ nicks: { unfit: 'After' }, upstreamCalls: 0 });
+  });
+});

@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildApiGatewayEvent } from '../../infra/local/api-gateway-event.ts';
 import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
 import type { Gateway } from '../../shared/gateway.ts';
 import { MAX_BODY_BYTES } from '../../shared/http/body-size-limit.ts';
@@ -491,5 +492,37 @@ describe('secrets', () => {
       harness.secrets.setSecret(TEST_SECRET_ID, secretJson(TEST_CREDENTIALS));
       harness.emulator.setSecretKey(TEST_CREDENTIALS.secretKey);
     }
+  });
+});
+
+describe('Cache-Control sent on several header lines', () => {
+  /** The proxy event of a request whose `Cache-Control` came as one header line per entry of `lines`. */
+  const withCacheControlLines = (body: unknown, lines: string[]) =>
+    buildApiGatewayEvent(
+      {
+        method: 'POST',
+        url: '/v4/profile/portrait_get',
+        headers: [
+          ['Content-Type', 'application/json'],
+          ...lines.map((line): [string, string] => ['Cache-Control', line]),
+        ],
+        body: JSON.stringify(body),
+      },
+      { resource: '/v4/profile/portrait_get', stage: 'test' },
+    );
+
+  it('honours a no-store on one line when a later line says max-age', async () => {
+    const body = { To_Account: ['user0951'], TagList: [NICK] };
+    const warm = await invoke(handler, { body });
+
+    const result = await handler(
+      withCacheControlLines(body, ['no-store', 'max-age=600']),
+      lambdaContext({ remainingMs: 10_000 }),
+    );
+
+    // Had only the last line counted, the value just cached would have been served.
+    expect(warm.headers['X-Cache-Misses']).toBe('1');
+    expect(result.statusCode).toBe(200);
+    expect(result.headers).toMatchObject({ 'X-Cache-Hits': '0', 'X-Upstream-Calls': '1' });
   });
 });

@@ -73,6 +73,48 @@ afterAll(async () => {
   await harness.close();
 });
 
+// Before the main block: its last test fills the limiter's windows for the tests after it.
+describe('the SQS consumer when a coalesced group fails transiently', () => {
+  it('leaves its messages for a retry without each of them calling Tencent again', async () => {
+    harness.emulator.setFaults({ httpStatus: 502 });
+    const callsBefore = harness.emulator.calls.length;
+
+    const response = await consume([
+      { messageId: 'p', body: { To_Account: users(951, 2), TagList: [NICK] } },
+      { messageId: 'q', body: { To_Account: users(953, 2), TagList: [NICK] } },
+    ]);
+
+    const calls = harness.emulator.calls.slice(callsBefore);
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(['p', 'q']);
+    // Only the group's own attempts, each for all 4 accounts: no message tried Tencent alone.
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls).toEqual(calls.map(() => expect.objectContaining({ accounts: 4, outcome: 'http-status' })));
+  });
+});
+
+describe('the SQS consumer and what SendMessageBatch acknowledges', () => {
+  afterEach(() => harness.sqs.leaveOutEntries(() => false));
+
+  it('leaves a message whose result the reply lists neither as successful nor as failed for a retry', async () => {
+    harness.sqs.leaveOutEntries((body) => body.includes('"CorrelationId":"unlisted"'));
+    const sentBefore = harness.sqs.sent.length;
+
+    const response = await consume([
+      { messageId: 'listed', body: { To_Account: users(955, 2), TagList: [NICK], CorrelationId: 'listed' } },
+      {
+        messageId: 'unlisted',
+        body: { To_Account: users(957, 2), TagList: [NICK], CorrelationId: 'unlisted' },
+      },
+    ]);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'unlisted' }] });
+    expect([...resultsSince(sentBefore).keys()]).toEqual(['listed']);
+    expect(output.logs('result not accepted by the results queue; message left for a retry')).toEqual([
+      expect.objectContaining({ messageId: 'unlisted', reason: 'NotAcknowledged' }),
+    ]);
+  });
+});
+
 describe('the SQS consumer', () => {
   it('coalesces 10 messages of 10 accounts into exactly 1 upstream call and 10 results', async () => {
     const messages = Array.from({ length: 10 }, (_, i) => ({

@@ -470,3 +470,19 @@ describe('freshness properties', () => {
     );
   });
 });
+
+describe('freshness at the very edge of the allowed skew', () => {
+  it('serves a "not found" stamped exactly the skew ahead', () => {
+    expect(hitFrom('alice', itemOf({}, -SKEW_MS), [NICK], LIMITS, NOW)).toEqual(notFoundHit);
+  });
+
+  it('takes a tag stamped exactly the skew ahead as proof the account exists since its "not found"', () => {
+    const item = itemOf({ [NICK]: { ageMs: -SKEW_MS, v: 'Alice' } }, 1000);
+
+    expect(hitFrom('alice', item, [NICK], LIMITS, NOW)).toEqual(valuesHit([NICK, 'Alice']));
+  });
+
+  it('keeps a value stamped exactly the skew ahead of the clock against an older write', () => {
+    expect(replaceableBy({ v: 'a', at: NOW + 1000 + SKEW_MS }, NOW, NOW + 1000, LIMITS)).toBe(false);
+  });
+});

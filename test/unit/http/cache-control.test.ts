@@ -54,3 +54,9 @@ describe('cachePolicyFrom', () => {
     );
   });
 });
+
+describe('cachePolicyFrom and directives that only contain max-age', () => {
+  it.each(['x-max-age=5', 'max-age=5x', 'max-age=5"'])('ignores %j', (header) => {
+    expect(cachePolicyFrom(header)).toEqual({ mode: 'default' });
+  });
+});

@@ -69,7 +69,11 @@ describe('replyFor', () => {
 
     const reply = replyFor(['alice', 'ghost'], items);
 
-    expect(reply.UserProfileItem?.[1]).toMatchObject({ To_Account: 'ghost', ResultCode: NO_ENTRY_CODE });
+    expect(reply.UserProfileItem?.[1]).toEqual({
+      To_Account: 'ghost',
+      ResultCode: NO_ENTRY_CODE,
+      ResultInfo: 'Tencent returned no entry for this account',
+    });
     expect(reply.Fail_Account).toEqual(['ghost']);
   });
 });

@@ -64,6 +64,20 @@ describe('parsePortraitRequest', () => {
     });
   });
 
+  it('accepts exactly 64 tags and refuses 65 with 40001 naming TagList', () => {
+    const withTags = (count: number) => ({
+      To_Account: ['a'],
+      TagList: Array(count).fill('Tag_Profile_IM_Nick'),
+    });
+
+    const accepted = parsePortraitRequest(withTags(64), limits);
+    const refused = rejectionOf(withTags(65));
+
+    expect(accepted.TagList).toHaveLength(64);
+    expect(refused).toMatchObject({ code: 40001, field: 'TagList' });
+    expect(refused.message).toContain('at most 64');
+  });
+
   it('refuses more accounts than the configured maximum, naming To_Account', () => {
     const error = rejectionOf(
       { To_Account: ['a', 'b', 'c'], TagList: ['Tag_Profile_IM_Nick'] },

@@ -9,6 +9,8 @@ import {
   TencentTransportError,
   UpstreamLockedError,
 } from '../../../shared/errors.ts';
+import type { ServeStats } from '../../../shared/portrait/portrait-result.ts';
+import { PortraitService } from '../../../shared/portrait/portrait-service.ts';
 import { rejectionOf } from '../../support/rejection-of.ts';
 import {
   answer,
@@ -604,5 +606,127 @@ describe('PortraitService and the cache', () => {
     await parts.get(['alice']);
 
     expect(parts.cache.writes.map((write) => write.fetchedAtMs)).toEqual([startMs]);
+  });
+});
+
+describe('PortraitService in detail (found by mutation testing)', () => {
+  it.each([
+    ['a request the client refused itself', invalid],
+    [
+      'a bug in the client',
+      () => {
+        throw new TypeError('a bug in the client');
+      },
+    ],
+  ])('counts %s as no upstream call', async (_case, step) => {
+    const parts = serviceOnFakes();
+    parts.client.script(step);
+
+    await rejectionOf(parts.get(['alice']));
+
+    expect(parts.stats()).toMatchObject({ upstreamCalls: 0, upstreamErrors: {} });
+  });
+
+  it('takes a denial that says the schedule is available for the ceiling: NoSlotError, not 503', async () => {
+    const parts = serviceOnFakes();
+    parts.limiter.script({ granted: false, retryAfterMs: 350, unavailable: false });
+
+    const failure = await rejectionOf(parts.get(['alice']));
+
+    expect(failure).toBeInstanceOf(NoSlotError);
+  });
+
+  it('says no call was made when the schedule cannot be reached', async () => {
+    const parts = serviceOnFakes();
+    parts.limiter.script(unavailable(1000));
+
+    const failure = await rejectionOf(parts.get(['alice']));
+
+    expect(failure.message).toBe('the rate-limit schedule could not be reached; no call was made');
+  });
+
+  it('tells how long it waited for call slots', async () => {
+    const parts = serviceOnFakes();
+    let stats: ServeStats | undefined;
+    const service = new PortraitService({
+      client: parts.client,
+      cache: parts.cache,
+      now: parts.clock.now,
+      sleep: parts.clock.sleep,
+      limiter: {
+        join: (sdkAppId, calls, deadlineMs) => {
+          const slots = parts.limiter.join(sdkAppId, calls, deadlineMs);
+          return {
+            next: async () => {
+              parts.clock.advance(120);
+              return slots.next();
+            },
+            close: () => slots.close(),
+          };
+        },
+      },
+    });
+
+    await service.get(['alice'], [NICK], {
+      deadlineMs: parts.clock.now() + 5000,
+      onStats: (told) => {
+        stats = told;
+      },
+    });
+
+    expect(stats?.slotWaitMs).toBe(120);
+  });
+
+  it('does not wait for a backoff that ends just when no slot may be asked for any more', async () => {
+    const parts = serviceOnFakes();
+    parts.client.script(unreachable());
+
+    // The 50 ms backoff would end exactly minCallMs before the deadline.
+    const failure = await rejectionOf(parts.get(['alice'], { withinMs: MIN_CALL_MS + 50 }));
+
+    expect(failure).toBeInstanceOf(TencentTransportError);
+    expect(parts.clock.sleeps).toEqual([]);
+    expect(parts.limiter.askedAt).toHaveLength(1);
+  });
+
+  it('gives each call a signal that lasts until the deadline', async () => {
+    const signals: (AbortSignal | undefined)[] = [];
+    const parts = serviceOnFakes();
+    const service = new PortraitService({
+      client: {
+        portraitGet: async (accounts, tags, signal) => {
+          signals.push(signal);
+          // Longer than any timer cut short by mistake: the deadline is 5 s away.
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return parts.client.portraitGet(accounts, tags);
+        },
+        renewUserSig: () => parts.client.renewUserSig(),
+        reloadCredentials: () => parts.client.reloadCredentials(),
+        sdkAppId: () => parts.client.sdkAppId(),
+        ready: () => parts.client.ready(),
+      },
+      cache: parts.cache,
+      limiter: parts.limiter,
+      now: parts.clock.now,
+      sleep: parts.clock.sleep,
+    });
+
+    await service.get(['alice'], [NICK], { deadlineMs: parts.clock.now() + 5000 });
+
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(false);
+  });
+
+  it('answers the accounts of a reply without UserProfileItem as "no entry", caching nothing', async () => {
+    const parts = serviceOnFakes();
+    parts.client.script(() => ({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' }));
+
+    const { response } = await parts.get(['alice']);
+
+    expect(response.UserProfileItem).toEqual([
+      { To_Account: 'alice', ResultCode: 70500, ResultInfo: 'Tencent returned no entry for this account' },
+    ]);
+    expect(response.Fail_Account).toEqual(['alice']);
+    expect(parts.cache.writes.flatMap((write) => write.items)).toEqual([]);
   });
 });

@@ -80,6 +80,20 @@ describe('validatePortraitRequest rejects', () => {
       says: /printable ASCII at position 3/,
     },
     {
+      case: 'DEL (0x7f), the one ASCII control character above the printable range',
+      accounts: ['alice', 'del\x7f'],
+      code: 40001,
+      field: 'To_Account[1]',
+      says: /"del\x7f" has a character outside printable ASCII at position 3: UserIDs use only characters 0x20 to 0x7E$/,
+    },
+    {
+      case: 'a list among the accounts',
+      accounts: ['alice', ['bob']],
+      code: 40001,
+      field: 'To_Account[1]',
+      says: /got a list/,
+    },
+    {
       case: 'a 33-byte account',
       accounts: ['x'.repeat(33)],
       code: 40001,
@@ -100,6 +114,7 @@ describe('validatePortraitRequest rejects', () => {
 
   describe.each([
     { case: 'a missing TagList', tags: undefined, field: 'TagList', says: /required/ },
+    { case: 'a null TagList', tags: null, field: 'TagList', says: /required/ },
     { case: 'TagList as one string', tags: 'Tag_Profile_IM_Nick', field: 'TagList', says: /got a string/ },
     { case: 'an empty TagList', tags: [], field: 'TagList', says: /at least one/ },
     { case: 'a number among the tags', tags: [7], field: 'TagList[0]', says: /got a number/ },
@@ -107,7 +122,7 @@ describe('validatePortraitRequest rejects', () => {
       case: 'an unknown standard tag',
       tags: ['Tag_Profile_IM_Nick', 'Tag_Profile_IM_Age'],
       field: 'TagList[1]',
-      says: /not a standard tag; the standard tags are Tag_Profile_IM_Nick/,
+      says: /not a standard tag; the standard tags are Tag_Profile_IM_Nick, Tag_Profile_IM_Gender, /,
     },
     {
       case: 'a tag in the wrong case',
@@ -164,6 +179,17 @@ describe('validatePortraitRequest rejects', () => {
 
     // Assess
     expect(error.message.length).toBeLessThan(200);
+  });
+
+  it.each([
+    { length: 48, echoed: `"${'x'.repeat(48)}" ` },
+    { length: 49, echoed: `"${'x'.repeat(48)}"… ` },
+  ])('echoes a $length-character value as $echoed', ({ length, echoed }) => {
+    // Act
+    const error = rejectionOf(['x'.repeat(length)], NICK);
+
+    // Assess
+    expect(error.message).toBe(`To_Account[0] ${echoed}is ${length} bytes; a UserID has at most 32`);
   });
 
   it('honours a larger maximum given by the caller', () => {

@@ -79,6 +79,26 @@ describe('TagRefusals', () => {
       refusals.remember(APP, [tag], unknownTag(), 0);
 
     expect(refusals.check(APP, ['Tag_Profile_Custom_A'], 1)).toBeUndefined();
+    expect(refusals.check(APP, ['Tag_Profile_Custom_B'], 1)).toBeDefined();
     expect(refusals.check(APP, ['Tag_Profile_Custom_C'], 1)).toBeDefined();
+  });
+
+  it('counts a refusal remembered again as the newest', () => {
+    const refusals = new TagRefusals(60_000, 2);
+    refusals.remember(APP, ['Tag_Profile_Custom_A'], unknownTag(), 0);
+    refusals.remember(APP, ['Tag_Profile_Custom_B'], unknownTag(), 0);
+    refusals.remember(APP, ['Tag_Profile_Custom_A'], unknownTag(), 1);
+
+    refusals.remember(APP, ['Tag_Profile_Custom_C'], unknownTag(), 2);
+
+    expect(refusals.check(APP, ['Tag_Profile_Custom_A'], 3)).toBeDefined();
+    expect(refusals.check(APP, ['Tag_Profile_Custom_B'], 3)).toBeUndefined();
+  });
+
+  it('keeps apart tag lists whose names run together alike', () => {
+    const refusals = new TagRefusals();
+    refusals.remember(APP, ['Tag_A', 'Tag_B'], unknownTag(), 0);
+
+    expect(refusals.check(APP, ['Tag_ATag_B'], 1)).toBeUndefined();
   });
 });

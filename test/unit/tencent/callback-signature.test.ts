@@ -87,6 +87,16 @@ describe('verifyCallback', () => {
     { case: 'a Sign that is not hex', query: { ...signedQuery(), Sign: 'z'.repeat(64) }, reason: 'unsigned' },
     { case: 'a short Sign', query: { ...signedQuery(), Sign: '17773bc3' }, reason: 'unsigned' },
     {
+      case: 'a Sign with a hex digit before it',
+      query: { ...signedQuery(), Sign: `0${signedQuery().Sign}` },
+      reason: 'unsigned',
+    },
+    {
+      case: 'a Sign with a hex digit after it',
+      query: { ...signedQuery(), Sign: `${signedQuery().Sign}0` },
+      reason: 'unsigned',
+    },
+    {
       case: 'a RequestTime that is not a number',
       query: { ...signedQuery(), RequestTime: '1669872112.5' },
       reason: 'unsigned',

@@ -104,6 +104,9 @@ describe('the Tencent code table', () => {
     // Assess
     expect(error.disposition).toBe('fatal-config');
     expect(error.retryable).toBe(false);
+    expect(error.message).toBe(
+      `Tencent refused portrait_get with ${code}: an error code this gateway does not know`,
+    );
   });
 });
 

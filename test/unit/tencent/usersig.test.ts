@@ -213,7 +213,7 @@ describe('UserSig v2', () => {
     });
   });
 
-  it("decodes to the same fields and HMAC as Tencent's official library for any input", () => {
+  it("signs the very UserSig Tencent's official library signs, for any input", () => {
     fc.assert(
       fc.property(identifiers, times, lifetimes, (identifier, time, lifetime) => {
         // Prepare
@@ -227,9 +227,95 @@ describe('UserSig v2', () => {
         const ours = signUserSig(credentials, { nowSeconds: time, lifetimeSeconds: lifetime });
 
         // Assess
+        expect(ours).toBe(theirs);
         expect(decodeUserSig(theirs)).toEqual(decodeUserSig(ours));
         expect(verifyUserSig(theirs, credentials, time).ok).toBe(true);
       }),
     );
+  });
+});
+
+describe('UserSig v2 in detail', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A well-formed document for `identity`, signed at SIGNED_AT, with `fields` laid over it. */
+  const documentWith = (fields: Record<string, unknown>) => ({
+    'TLS.ver': '2.0',
+    'TLS.identifier': identity.identifier,
+    'TLS.sdkappid': identity.sdkAppId,
+    'TLS.time': SIGNED_AT,
+    'TLS.expire': LIFETIME,
+    'TLS.sig': userSigHmac(identity.secretKey, identity.identifier, identity.sdkAppId, SIGNED_AT, LIFETIME),
+    ...fields,
+  });
+
+  it('signs at the current time, and checks against it, when no time is given', () => {
+    // Prepare
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(SIGNED_AT * 1000 + 999);
+
+    // Act
+    const userSig = signUserSig(identity, { lifetimeSeconds: LIFETIME });
+    const fresh = verifyUserSig(userSig, identity);
+    vi.setSystemTime((SIGNED_AT + LIFETIME + 1) * 1000);
+    const stale = verifyUserSig(userSig, identity);
+
+    // Assess
+    expect(decodeUserSig(userSig)).toMatchObject({ time: SIGNED_AT, expire: LIFETIME });
+    expect(fresh.ok).toBe(true);
+    expect(stale).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('decodes a well-formed document to its fields', () => {
+    // Act
+    const fields = decodeUserSig(encodeDocument(documentWith({})));
+
+    // Assess
+    expect(fields).toEqual({
+      version: '2.0',
+      identifier: identity.identifier,
+      sdkAppId: identity.sdkAppId,
+      time: SIGNED_AT,
+      expire: LIFETIME,
+      sig: expect.any(String),
+    });
+  });
+
+  describe.each<{ case: string; document: unknown }>([
+    { case: 'JSON null', document: null },
+    { case: 'a JSON number', document: 2 },
+    { case: 'a version that is no string', document: documentWith({ 'TLS.ver': 2 }) },
+    { case: 'no identifier', document: documentWith({ 'TLS.identifier': undefined }) },
+    { case: 'an identifier that is no string', document: documentWith({ 'TLS.identifier': 7 }) },
+    { case: 'no sig', document: documentWith({ 'TLS.sig': undefined }) },
+    { case: 'an SDKAppID that is no number', document: documentWith({ 'TLS.sdkappid': 'app' }) },
+    { case: 'a fractional time', document: documentWith({ 'TLS.time': SIGNED_AT + 0.5 }) },
+    { case: 'no expire', document: documentWith({ 'TLS.expire': undefined }) },
+  ])('a document with $case', ({ document }) => {
+    it('does not decode, and is refused as malformed', () => {
+      // Prepare
+      const userSig = encodeDocument(document as Record<string, unknown>);
+
+      // Act
+      const fields = decodeUserSig(userSig);
+      const verdict = verifyUserSig(userSig, identity, SIGNED_AT);
+
+      // Assess
+      expect(fields).toBeUndefined();
+      expect(verdict).toEqual({ ok: false, reason: 'malformed' });
+    });
+  });
+
+  it('refuses a signature of another length as a bad signature, without throwing', () => {
+    // Prepare
+    const userSig = encodeDocument(documentWith({ 'TLS.sig': 'short' }));
+
+    // Act
+    const verdict = verifyUserSig(userSig, identity, SIGNED_AT);
+
+    // Assess
+    expect(verdict).toEqual({ ok: false, reason: 'bad-signature' });
   });
 });
