@@ -20,6 +20,7 @@ export default {
     'shared/portrait/chunking.ts',
     'shared/portrait/merge.ts',
     'shared/portrait/portrait-service.ts',
+    'shared/portrait/upstream-run.ts',
     'shared/portrait/tag-refusals.ts',
     'shared/portrait/stale-if-error.ts',
     'shared/portrait/early-refresh.ts',

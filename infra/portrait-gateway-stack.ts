@@ -68,10 +68,11 @@ export const QUEUE_BATCH = { size: 100, window: Duration.seconds(1) } as const;
 
 /**
  * The item operations the functions' code sends (shared/cache, shared/ratelimit): no scans, queries,
- * deletes or table-level calls. A webhook only updates the profile items it changes.
+ * deletes or table-level calls. The limiter reads its schedule item (`GetItem`) when a refused write
+ * comes back without it. A webhook only updates the profile items it changes.
  */
 export const TABLE_ACTIONS = {
-  cacheAndLimiter: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+  cacheAndLimiter: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   callback: ['dynamodb:UpdateItem'],
 } as const;
 
@@ -171,6 +172,7 @@ export class PortraitGatewayStack extends Stack {
       CACHE_TTL_SECONDS: String(config.cacheTtlSeconds),
       NEGATIVE_CACHE_TTL_SECONDS: String(config.negativeCacheTtlSeconds),
       STALE_IF_ERROR_SECONDS: String(config.staleIfErrorSeconds),
+      EARLY_REFRESH_MS: String(config.earlyRefreshMs),
       MAX_ACCOUNTS_PER_REQUEST: String(config.maxAccountsPerRequest),
     };
     const common = { projectRoot: PROJECT_ROOT, logRetention, bundleAwsSdk: props.bundleAwsSdk ?? true };

@@ -15,6 +15,7 @@ export interface StackConfig {
   cacheTtlSeconds: number;
   negativeCacheTtlSeconds: number;
   staleIfErrorSeconds: number;
+  earlyRefreshMs: number;
   maxAccountsPerRequest: number;
   httpReservedConcurrency: number;
   queueReservedConcurrency: number;
@@ -39,6 +40,7 @@ export const STACK_DEFAULTS = {
   cacheTtlSeconds: DEFAULTS.cacheTtlSeconds,
   negativeCacheTtlSeconds: DEFAULTS.negativeCacheTtlSeconds,
   staleIfErrorSeconds: DEFAULTS.staleIfErrorSeconds,
+  earlyRefreshMs: DEFAULTS.earlyRefreshMs,
   maxAccountsPerRequest: DEFAULTS.maxAccountsPerRequest,
   httpReservedConcurrency: 50,
   queueReservedConcurrency: 10,
@@ -60,6 +62,7 @@ export const CONTEXT_KEYS = [
   'cacheTtlSeconds',
   'negativeCacheTtlSeconds',
   'staleIfErrorSeconds',
+  'earlyRefreshMs',
   'maxAccountsPerRequest',
   'httpReservedConcurrency',
   'queueReservedConcurrency',
@@ -128,6 +131,7 @@ const contextSchema = z.object({
   cacheTtlSeconds: whole(BOUNDS.ttlSeconds.min, BOUNDS.ttlSeconds.max),
   negativeCacheTtlSeconds: whole(BOUNDS.ttlSeconds.min, BOUNDS.ttlSeconds.max),
   staleIfErrorSeconds: whole(BOUNDS.staleIfErrorSeconds.min, BOUNDS.staleIfErrorSeconds.max),
+  earlyRefreshMs: whole(BOUNDS.earlyRefreshMs.min, BOUNDS.earlyRefreshMs.max),
   maxAccountsPerRequest: whole(BOUNDS.maxAccountsPerRequest.min, BOUNDS.maxAccountsPerRequest.max),
   httpReservedConcurrency: whole(1, 10_000),
   // An SQS event source's maxConcurrency is at least 2, and it must not exceed this.
@@ -184,6 +188,7 @@ export function readStackConfig(node: Node, stackRegion?: string): StackConfig {
     cacheTtlSeconds: c.cacheTtlSeconds,
     negativeCacheTtlSeconds: c.negativeCacheTtlSeconds,
     staleIfErrorSeconds: c.staleIfErrorSeconds,
+    earlyRefreshMs: c.earlyRefreshMs,
     maxAccountsPerRequest: c.maxAccountsPerRequest,
     httpReservedConcurrency: c.httpReservedConcurrency,
     queueReservedConcurrency: c.queueReservedConcurrency,

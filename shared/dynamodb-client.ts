@@ -8,7 +8,7 @@ import { AWS_CLIENT_TIMEOUTS, type AwsEndpointSettings, awsClientOptions } from 
  * fast is cheap: the cache then reads as misses or drops the write, and the rate limiter fails
  * closed for that attempt. Two attempts (one retry) also cover one dead socket or one throttle,
  * so a single call costs at most about 2 × 1 s plus the SDK's backoff, well inside any deadline.
- * A retried conditional `ADD` whose first attempt did land only over-counts slots: the safe way.
+ * A retried schedule write whose first attempt did land only wastes the times it reserved: the safe way.
  */
 export const DYNAMODB_TIMEOUTS = {
   connectionTimeoutMs: AWS_CLIENT_TIMEOUTS.connectionTimeoutMs,

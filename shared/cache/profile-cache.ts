@@ -100,6 +100,10 @@ const TAGS_PER_UPDATE = 48;
  * wins whatever order writes land in: an answer fetched before a profile change but stored after
  * the webhook applied it is dropped. `notFound` is a tombstone rather than a wipe also because a
  * condition cannot name tags it does not know.
+ *
+ * One class for the fetch path's writes and the webhook's (`applyChanges`), a little over 400 lines:
+ * both state the same stamp conditions on the same items and share one cap on writes in flight
+ * (`writeConcurrency`), which a second class would have to be handed.
  */
 export class DynamoProfileCache implements ProfileCache {
   readonly #client: DynamoDBDocumentClient;
@@ -188,14 +192,13 @@ export class DynamoProfileCache implements ProfileCache {
     let stored = 0;
     const failure = await untilFirstFailure(answers, this.#writeConcurrency, (item) =>
       this.#writeSlots.run(async () => {
-        signal?.throwIfAborted();
         const key = profileKey(sdkAppId, item.To_Account);
         if (item.ResultCode === 0) {
           const stamped = stampedTags(tagList, item.ProfileItem ?? [], fetchedAtMs);
           await this.#storeValues(key, stamped, fetchedAtMs, signal);
         } else await this.#storeNotFound(key, { at: fetchedAtMs, info: item.ResultInfo }, signal);
         stored += 1;
-      }),
+      }, signal),
     );
     if (failure && !signal?.aborted) this.#onError('write', failure.error);
     return answers.length - stored;
@@ -253,9 +256,8 @@ export class DynamoProfileCache implements ProfileCache {
     let applied = 0;
     const failure = await untilFirstFailure(writes, this.#writeConcurrency, (write) =>
       this.#writeSlots.run(async () => {
-        signal?.throwIfAborted();
         if (await write()) applied += 1;
-      }),
+      }, signal),
     );
     if (failure) throw failure.error;
     return applied;

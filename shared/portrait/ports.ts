@@ -4,7 +4,7 @@ import type { PortraitGetResponse, UserProfileItem } from '../tencent/portrait-t
 /**
  * The ports of the domain (docs/architecture.md, "Layers"). Each has one real adapter over
  * loopback-testable parts: DynamoDB (cache, limiter), Tencent's REST API (client), Secrets Manager
- * (credentials); `test/support/fakes/` holds in-memory ones for the fast unit layer.
+ * (credentials); `test/support/` holds in-memory ones for the fast unit layer.
  */
 
 /** Where credentials come from: a static set (local) or Secrets Manager (cloud). */

@@ -23,12 +23,14 @@ export const DEFAULT_TIMEOUTS: Readonly<TencentClientTimeouts> = {
 };
 
 /**
- * Sockets per origin: 16. One Lambda serves one invocation at a time, whose widest wave is a few
- * 100-account chunks; a bound keeps a burst from opening a socket per call (measured over loopback,
- * 2000 concurrent calls ran 7x faster with 8–32 sockets than with an unbounded pool), and calls past
- * it queue, bounded by the caller's signal.
+ * Sockets per origin: no bound. A call the rate limiter released must leave at once: the ceiling's
+ * bound assumes it reaches Tencent within the margin of its reserved time (docs/rate-limit.md,
+ * "The bound"), and a call queued behind a busy socket arrives a whole round trip late (measured:
+ * 40 calls against 300 ms answers arrived over 620 ms with 16 sockets). The limiter already bounds
+ * the calls in flight to about its share of the ceiling times the round trip, and warm sockets are
+ * reused (keep-alive, last in first out), so the bound bought nothing the ceiling does not.
  */
-export const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
+export const DEFAULT_CONNECTIONS_PER_ORIGIN = Number.POSITIVE_INFINITY;
 
 /**
  * Closes every kept-alive socket and forgets which origins were unreachable (local server shutdown,

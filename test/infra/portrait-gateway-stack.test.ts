@@ -23,6 +23,7 @@ const CONTEXT = {
   cacheTtlSeconds: 900,
   negativeCacheTtlSeconds: 30,
   staleIfErrorSeconds: 7200,
+  earlyRefreshMs: 500,
   maxAccountsPerRequest: 500,
   httpReservedConcurrency: 40,
   queueReservedConcurrency: 6,
@@ -117,6 +118,7 @@ describe.skipIf(missing.length > 0)(`PortraitGatewayStack template${skipped}`, (
         CACHE_TTL_SECONDS: '900',
         NEGATIVE_CACHE_TTL_SECONDS: '30',
         STALE_IF_ERROR_SECONDS: '7200',
+        EARLY_REFRESH_MS: '500',
         MAX_ACCOUNTS_PER_REQUEST: '500',
       });
       expect(variables.TIM_BASE_URL).toBeUndefined();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoAccountName } from '../../infra/local/demo-profiles.ts';
-import { GatewayError, NoSlotError } from '../../shared/errors.ts';
+import { DependencyError, GatewayError, NoSlotError } from '../../shared/errors.ts';
 import type { ServeStats } from '../../shared/portrait/portrait-result.ts';
 import {
   deadlineIn,
@@ -15,6 +15,13 @@ const CEILING = 100;
 const DRIVE_MS = 3000;
 /** Clock offsets of the simulated Lambda instances, within the limiter's designed skew. */
 const CLOCK_OFFSETS_MS = [-5, 0, 5];
+/**
+ * The margin covers how late a call reaches Tencent after its reserved time. Deployed, 50 ms; here
+ * the calls cross this machine's event loops, which the rest of the suite keeps busy (round trips of
+ * 100 to 370 ms at p99 measured under load), so the test allows 150 ms: what it checks is that the
+ * schedule keeps the bound for the margin it is given.
+ */
+const MARGIN_MS = 150;
 /** Requests offered per second, spread over the instances, whether or not earlier ones finished. */
 const DEMAND_PER_SECOND = 3 * CEILING;
 /** How long one request may wait for a slot: a caller's patience, not a timing assertion. */
@@ -36,10 +43,11 @@ describe('the shared ceiling, measured where Tencent counts it', () => {
     // Prepare
     const tableName = await freshTable(parts);
     const instances = CLOCK_OFFSETS_MS.map((clockOffsetMs) =>
-      serviceInstance(parts, { tableName, clockOffsetMs, ceilingPerSecond: CEILING }),
+      serviceInstance(parts, { tableName, clockOffsetMs, ceilingPerSecond: CEILING, marginMs: MARGIN_MS }),
     );
     const requests: Promise<unknown>[] = [];
     let deniedSlots = 0;
+    const otherFailures: GatewayError[] = [];
     const ask = (n: number) =>
       (instances[n % instances.length] as (typeof instances)[number]).service
         .get([demoAccountName((n % 1000) + 1)], ['Tag_Profile_IM_Nick'], {
@@ -50,7 +58,8 @@ describe('the shared ceiling, measured where Tencent counts it', () => {
         })
         .catch((error: unknown) => {
           if (error instanceof NoSlotError) deniedSlots += 1;
-          else if (!(error instanceof GatewayError)) throw error;
+          else if (error instanceof GatewayError) otherFailures.push(error);
+          else throw error;
         });
 
     // Act
@@ -66,6 +75,8 @@ describe('the shared ceiling, measured where Tencent counts it', () => {
     const arrivals = parts.emulator.calls.map((call) => call.at);
     const refused = parts.emulator.calls.filter((call) => call.outcome !== 0);
     expect(refused).toEqual([]);
+    // The schedule stayed reachable: no request failed closed (503) instead of waiting its turn.
+    expect(otherFailures.filter((error) => error instanceof DependencyError)).toEqual([]);
     expect(busiestSecond(arrivals)).toBeLessThanOrEqual(CEILING);
     expect(busiestSecond(arrivals, true)).toBeLessThanOrEqual(CEILING);
     // Demand really exceeded the ceiling: most of the excess was turned away without a call.

@@ -370,6 +370,22 @@ describe('TencentClient against the Tencent IM emulator', () => {
     expect(error).toMatchObject({ name: 'TencentApiError', code: 91234, retryable: false });
   });
 
+  it('sends every call at once, however many are in flight: a released slot is never queued for a socket', async () => {
+    // Prepare: each answer takes 300 ms, so a call queued behind a busy socket would arrive 300 ms late.
+    emulator.setFaults({ latencyMs: 300 });
+    const { client } = setUp({ headersMs: 5_000 });
+
+    // Act
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => client.portraitGet([`id${(i % 3) + 1}`], ['Tag_Profile_IM_Nick'])),
+    );
+
+    // Assess
+    const arrivals = emulator.calls.map((call) => call.at);
+    expect(arrivals).toHaveLength(40);
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeLessThan(250);
+  });
+
   describe('injected faults', () => {
     it('a slow reply inside the timeout is still an answer', async () => {
       // Prepare

@@ -39,6 +39,8 @@ export interface ServiceInstanceOptions {
   /** This instance's clock instead (epoch ms), e.g. a manual one shared by several instances; the limiter keeps real time. */
   now?: () => number;
   ceilingPerSecond?: number;
+  /** The limiter's margin (`RATE_MARGIN_MS`). Default 50, as deployed. */
+  marginMs?: number;
   cacheTtlSeconds?: number;
   /** Default `DEFAULTS.staleIfErrorSeconds`, as deployed. */
   staleIfErrorSeconds?: number;
@@ -70,6 +72,7 @@ export function serviceInstance(parts: ServiceParts, options: ServiceInstanceOpt
     client: documentClient,
     tableName: options.tableName,
     ceilingPerSecond: options.ceilingPerSecond ?? 200,
+    ...(options.marginMs !== undefined && { marginMs: options.marginMs }),
     // The limiter waits on real timers for the call times it reserved, so it keeps to real time
     // (with the instance's offset) even when a test moves the service's clock by hand.
     now: realNow,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { START_HELP } from '../../infra/local/start-options.ts';
 import { CONTEXT_KEYS } from '../../infra/stack-config.ts';
 import { ENVIRONMENT_VARIABLES } from '../../shared/config.ts';
+import { GATEWAY_METRIC_NAMES } from '../../shared/metric-catalog.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -21,7 +22,7 @@ function section(file: string, title: string): string {
 /** Set by the stack for the deployed functions only, never by a person running the gateway locally. */
 const DEPLOY_ONLY = new Set(['TIM_SECRET_ID', 'RESULTS_QUEUE_URL', 'POWERTOOLS_SERVICE_NAME']);
 
-describe('the settings a person can set are documented where they look', () => {
+describe('the settings a person can set, and the metrics an operator reads, are documented where they look', () => {
   const local = ENVIRONMENT_VARIABLES.filter((name) => !DEPLOY_ONLY.has(name));
 
   it.each(local)('%s is in `npm start -- --help` and in docs/local.md, "Environment"', (name) => {
@@ -31,5 +32,9 @@ describe('the settings a person can set are documented where they look', () => {
 
   it.each([...CONTEXT_KEYS])('context key %s is in the README\'s "Deploy to AWS"', (key) => {
     expect(section('README.md', 'Deploy to AWS')).toContain(`\`${key}\``);
+  });
+
+  it.each(GATEWAY_METRIC_NAMES)('metric %s is in docs/operations.md, "Metrics"', (name) => {
+    expect(section('docs/operations.md', 'Metrics')).toContain(`\`${name}\``);
   });
 });

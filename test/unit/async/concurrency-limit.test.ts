@@ -46,4 +46,44 @@ describe('ConcurrencyLimit', () => {
     await expect(failed).rejects.toThrow('no');
     expect(await next).toBe('ran');
   });
+
+  it('gives up the wait of a task whose signal aborts: it never runs, and the others keep their turns', async () => {
+    // Prepare
+    const slots = new ConcurrencyLimit(1);
+    let release = () => {};
+    const first = slots.run(() => new Promise<string>((resolve) => (release = () => resolve('first'))));
+    const deadline = new AbortController();
+    const ran: string[] = [];
+    const late = slots.run(async () => {
+      ran.push('late');
+    }, deadline.signal);
+    const next = slots.run(async () => {
+      ran.push('next');
+    });
+
+    // Act
+    deadline.abort(new Error('past its deadline'));
+
+    // Assess
+    await expect(late).rejects.toThrow('past its deadline');
+    release();
+    expect(await first).toBe('first');
+    await next;
+    expect(ran).toEqual(['next']);
+  });
+
+  it('runs no task whose signal has already aborted', async () => {
+    const slots = new ConcurrencyLimit(2);
+    let ran = false;
+
+    const refused = slots.run(
+      async () => {
+        ran = true;
+      },
+      AbortSignal.abort(new Error('too late')),
+    );
+
+    await expect(refused).rejects.toThrow('too late');
+    expect(ran).toBe(false);
+  });
 });

@@ -69,18 +69,44 @@ describe('refreshesEarly', () => {
     );
   });
 
-  it('never refreshes a fresh entry when the scale is 0, and always one no longer fresh', () => {
+  it('always refreshes an entry no longer fresh, whatever the scale and the draw', () => {
     fc.assert(
       fc.property(
+        fc.double({ min: -1e7, max: 0, noNaN: true }),
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
         fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
-        fc.integer({ min: 1 }),
-        (u, g) => {
-          expect(refreshesEarly(g, 0, u)).toBe(false);
-          expect(refreshesEarly(0, 0, u)).toBe(true);
-          expect(refreshesEarly(-g, 1000, u)).toBe(true);
+        (freshForMs, scaleMs, u) => {
+          expect(refreshesEarly(freshForMs, scaleMs, u)).toBe(true);
         },
       ),
     );
+  });
+
+  describe.each([
+    { scaleMs: 0, as: 'off' },
+    { scaleMs: -1000, as: 'below 0' },
+  ])('with the scale $as ($scaleMs ms)', ({ scaleMs }) => {
+    it.each([0, 0.5, 1 - Number.EPSILON])(
+      'never refreshes a fresh entry early, always one no longer fresh (draw %s)',
+      (u) => {
+        expect(refreshesEarly(1000, scaleMs, u)).toBe(false);
+        expect(refreshesEarly(0, scaleMs, u)).toBe(true);
+        expect(refreshesEarly(-1000, scaleMs, u)).toBe(true);
+      },
+    );
+  });
+
+  it('refreshes on a draw of exactly the chance: the rule is −scale·ln(u) ≥ freshFor', () => {
+    // Prepare: ln 2 ms fresh on a 1 ms scale, a chance of exactly e^(−ln 2) = 0.5.
+    const freshForMs = Math.LN2;
+
+    // Act
+    const chance = earlyRefreshChance(freshForMs, 1);
+    const atChance = refreshesEarly(freshForMs, 1, 0.5);
+
+    // Assess
+    expect(chance).toBe(0.5);
+    expect(atChance).toBe(true);
   });
 
   it('has one refresher per expiry in expectation when a refresh lands at once, e^(refresh / scale) when it takes time', () => {
@@ -110,6 +136,40 @@ describe('refreshesEarly', () => {
         },
       ),
       { numRuns: 8 },
+    );
+  });
+});
+
+describe('earlyRefreshChance', () => {
+  it.each([
+    { freshForMs: 1000, scaleMs: 1000, chance: Math.exp(-1) },
+    { freshForMs: 1000 * Math.LN2, scaleMs: 1000, chance: 0.5 },
+    { freshForMs: 0, scaleMs: 1000, chance: 1 },
+    { freshForMs: -5000, scaleMs: 1000, chance: 1 },
+    { freshForMs: 0, scaleMs: 0, chance: 1 },
+    { freshForMs: -5000, scaleMs: 0, chance: 1 },
+    { freshForMs: 1000, scaleMs: 0, chance: 0 },
+    { freshForMs: 1000, scaleMs: -1000, chance: 0 },
+  ])(
+    'is $chance for an entry fresh for $freshForMs ms on a scale of $scaleMs ms',
+    ({ freshForMs, scaleMs, chance }) => {
+      expect(earlyRefreshChance(freshForMs, scaleMs)).toBeCloseTo(chance, 12);
+    },
+  );
+
+  it('stays between 0 and 1, and certain once the entry is no longer fresh', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -1e7, max: 1e7, noNaN: true }),
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+        (freshForMs, scaleMs) => {
+          const chance = earlyRefreshChance(freshForMs, scaleMs);
+
+          expect(chance).toBeGreaterThanOrEqual(0);
+          expect(chance).toBeLessThanOrEqual(1);
+          if (freshForMs <= 0) expect(chance).toBe(1);
+        },
+      ),
     );
   });
 });

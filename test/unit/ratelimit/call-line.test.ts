@@ -92,6 +92,53 @@ describe('CallLine admission', () => {
     expect(retry20).toBe(Math.ceil((5 * MS + T + 20 * MS + T - 20 * MS) / MS));
     expect(after400).toBe(Math.ceil((5 * MS + T + 50 * MS + T - 400 * MS) / MS));
   });
+
+  it('counts a request’s retries beyond its announcement while they wait, its announcement once they expire', () => {
+    // Prepare: a request of 1 call asks 3 times (its retries ask anew).
+    const { line, join, ask } = lineOf();
+    ask(join(1, NOW + SECOND), 3);
+
+    // Act
+    const whileWaiting = line.retryAfterMs(NOW);
+    line.settle(NOW + SECOND + 1);
+    const afterExpiry = line.retryAfterMs(NOW + SECOND + 1);
+
+    // Assess: a newcomer comes after 3 calls, then after the 1 still announced.
+    expect(whileWaiting).toBe(Math.ceil((5 * MS + 3 * T) / MS));
+    expect(afterExpiry).toBe(Math.ceil((5 * MS + T) / MS));
+  });
+
+  it('counts the calls a request has still to make once some are granted', () => {
+    // Prepare: a request of 3 calls gets its first.
+    const { line, join, ask, reserve } = lineOf();
+    ask(join(3, NOW + 10 * SECOND));
+    reserve(NOW);
+    line.settle(NOW + 5 * MS);
+
+    // Act
+    const retry = line.retryAfterMs(NOW + 5 * MS);
+
+    // Assess: a newcomer comes after its 2 other calls, from the shared time as expected 5 ms on.
+    expect(retry).toBe(Math.ceil((5 * MS + 3 * T) / MS));
+  });
+
+  it('serves a newcomer first on the times a departed request left behind', () => {
+    // Prepare: a request reserves 3 times and leaves before the first.
+    const { line, join, ask, reserve } = lineOf();
+    const gone = join(3, NOW + 10 * SECOND);
+    ask(gone, 3);
+    reserve(NOW);
+    line.leave(gone);
+
+    // Act: a newcomer that must start within 15 ms.
+    const retry = line.retryAfterMs(NOW);
+    const [asked] = ask(join(1, NOW + 15 * MS));
+    const settled = line.settle(NOW + 5 * MS);
+
+    // Assess: the earliest held time, 5 ms from now, is its.
+    expect(retry).toBe(5);
+    expect(settled.granted).toEqual([asked]);
+  });
 });
 
 describe('CallLine reservations', () => {
@@ -117,6 +164,54 @@ describe('CallLine reservations', () => {
     // Assess: the first new slot must start by 3 s, the second (T later) by 5 s. A shared time down
     // to 15 ms behind now is still taken: the answer brings its slot back 15 ms late, within 20 ms.
     expect(plan).toEqual({ count: 2, catchUp: false, fromUs: NOW - 15 * MS, lastUs: NOW + 3 * SECOND });
+  });
+
+  describe.each([
+    { behindUs: 15 * MS, plan: { catchUp: false, fromUs: NOW - 15 * MS, lastUs: NOW + 10 * SECOND } },
+    { behindUs: 15 * MS + 1, plan: { catchUp: true, fromUs: NOW + 5 * MS, lastUs: NOW + 5 * MS } },
+  ])('with the shared time $behindUs µs behind now', ({ behindUs, plan }) => {
+    it(
+      plan.catchUp
+        ? 'catches up: its first slot would come back too late'
+        : 'advances from it: lead − allowance',
+      () => {
+        // Prepare
+        const { line, join, ask, seen } = lineOf();
+        ask(join(1, NOW + 10 * SECOND));
+        seen(NOW - behindUs);
+
+        // Act
+        const planned = line.plan(NOW);
+
+        // Assess
+        expect(planned).toEqual({ count: 1, ...plan });
+      },
+    );
+  });
+
+  describe.each([
+    { spareUs: -1, plan: { count: 2, lastUs: NOW + 10 * SECOND - T } },
+    { spareUs: 0, plan: { count: 3, lastUs: NOW + SECOND } },
+  ])('with a second ask due $spareUs µs after the second new slot', ({ spareUs, plan }) => {
+    it(
+      plan.count === 2
+        ? 'skips it: the third ask takes that slot'
+        : 'takes it, and no later start than it fits',
+      () => {
+        // Prepare: three requests of 1 call; the shared time stands 1 s ahead.
+        const { line, join, ask, seen } = lineOf();
+        ask(join(1, NOW + 10 * SECOND));
+        ask(join(1, NOW + SECOND + T + spareUs));
+        ask(join(1, NOW + 10 * SECOND));
+        seen(NOW + SECOND);
+
+        // Act
+        const planned = line.plan(NOW);
+
+        // Assess: the slots would be at 1 s and 1 s + T (and 1 s + 2T); the last of them by 10 s.
+        expect(planned).toEqual({ catchUp: false, fromUs: NOW - 15 * MS, ...plan });
+      },
+    );
   });
 
   it('puts a catch-up a write’s round trip ahead once writes come back slowly', () => {
@@ -226,6 +321,38 @@ describe('CallLine settlement', () => {
     });
   });
 
+  it('answers an expired ask once and gives its slot to the next, even one due at that very moment', () => {
+    // Prepare: two requests of 1 call; the first must start by 15 ms, the second by 15 ms + T, each
+    // a slot of its own: 5 ms and 5 ms + T.
+    const { line, join, ask, reserve } = lineOf();
+    const [first] = ask(join(1, NOW + 15 * MS));
+    const [second] = ask(join(1, NOW + 15 * MS + T));
+    reserve(NOW);
+
+    // Act: the line looks again only at the second one's deadline.
+    const settled = line.settle(NOW + 15 * MS + T);
+    const after = line.settle(NOW + 15 * MS + T + 1);
+
+    // Assess: the first time passed while a call waited (late); the second goes to the second request.
+    expect(settled).toMatchObject({ granted: [second], expired: [first], late: 1, unused: 0 });
+    expect(after).toMatchObject({ granted: [], expired: [], wakeAtUs: undefined });
+  });
+
+  it('drops a time nobody asked for once it is too late: unused, not late', () => {
+    // Prepare: a request reserves a slot and leaves before it comes.
+    const { line, join, ask, reserve } = lineOf();
+    const gone = join(1, NOW + 10 * SECOND);
+    ask(gone);
+    reserve(NOW);
+    line.leave(gone);
+
+    // Act
+    const settled = line.settle(NOW + 5 * MS + LATE + 1);
+
+    // Assess
+    expect(settled).toEqual({ granted: [], expired: [], late: 0, unused: 1, wakeAtUs: undefined });
+  });
+
   it('keeps a due time nobody asked for until it is too late, for whoever asks by then', () => {
     // Prepare: a request reserves a slot and leaves before it comes.
     const { line, join, ask, reserve } = lineOf();
@@ -251,6 +378,8 @@ describe('CallLine settlement', () => {
     const uncovered = ask(join(2, NOW + 10 * SECOND), 2);
 
     expect(line.uncovered()).toEqual(uncovered);
+    expect(line.plan(NOW)).toBeUndefined();
+    expect(line.retryAfterMs(NOW)).toBe(Math.ceil((5 * MS + 3 * T) / MS));
     expect(line.settle(NOW + 5 * MS).granted).toEqual(held);
   });
 
@@ -261,5 +390,40 @@ describe('CallLine settlement', () => {
 
     expect(line.leave(gone)).toEqual(asks);
     expect(line.retryAfterMs(NOW)).toBe(5);
+  });
+
+  it('hands back only the asks of the request that left, and serves the others', () => {
+    // Prepare: two requests, one call each, a slot each.
+    const { line, join, ask, reserve } = lineOf();
+    const gone = join(1, NOW + 10 * SECOND);
+    const [goneAsk] = ask(gone);
+    const [stays] = ask(join(1, NOW + 10 * SECOND));
+    reserve(NOW);
+
+    // Act
+    const left = line.leave(gone);
+    const settled = line.settle(NOW + 5 * MS);
+
+    // Assess: the first time goes to the request still in line.
+    expect(left).toEqual([goneAsk]);
+    expect(settled.granted).toEqual([stays]);
+  });
+
+  it('hands back every ask when it closes, and counts nothing ahead afterwards', () => {
+    // Prepare: two requests with three slots reserved; the shared time is then 5 ms + 3T ahead.
+    const { line, join, ask, reserve } = lineOf();
+    const asks = [...ask(join(2, NOW + 10 * SECOND), 2), ...ask(join(1, NOW + 10 * SECOND))];
+    reserve(NOW);
+
+    // Act
+    const left = line.leaveAll();
+    const retry = line.retryAfterMs(NOW);
+    ask(join(1, NOW + 10 * SECOND));
+    const plan = line.plan(NOW);
+
+    // Assess: the times it held are gone with them; a newcomer starts from the shared time.
+    expect(left).toEqual(asks);
+    expect(retry).toBe(Math.ceil((5 * MS + 3 * T) / MS));
+    expect(plan).toEqual({ count: 1, catchUp: false, fromUs: NOW - 15 * MS, lastUs: NOW + 10 * SECOND });
   });
 });
