@@ -149,6 +149,8 @@ describe('earlyRefreshChance', () => {
     { freshForMs: 0, scaleMs: 0, chance: 1 },
     { freshForMs: -5000, scaleMs: 0, chance: 1 },
     { freshForMs: 1000, scaleMs: 0, chance: 0 },
+    // −0 is a scale of 0 too: off, not e^(+∞).
+    { freshForMs: 1000, scaleMs: -0, chance: 0 },
     { freshForMs: 1000, scaleMs: -1000, chance: 0 },
   ])(
     'is $chance for an entry fresh for $freshForMs ms on a scale of $scaleMs ms',

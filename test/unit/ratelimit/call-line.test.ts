@@ -51,6 +51,16 @@ function lineOf(options: Partial<LineTuning> = {}) {
   return { line, join, ask, reserve, seen, answers };
 }
 
+/** A line holding `times` reserved times, from now + 5 ms T apart, whose request left before the first. */
+function lineLeftWith(times: number) {
+  const built = lineOf();
+  const gone = built.join(times, NOW + 10 * SECOND);
+  built.ask(gone, times);
+  built.reserve(NOW);
+  built.line.leave(gone);
+  return built;
+}
+
 describe('CallLine admission', () => {
   it('admits a request whose calls all fit before its deadline behind the line ahead', () => {
     // Prepare: 3 calls ahead take the slots at now + 5 ms + 0, T, 2T.
@@ -124,19 +134,16 @@ describe('CallLine admission', () => {
 
   it('serves a newcomer first on the times a departed request left behind', () => {
     // Prepare: a request reserves 3 times and leaves before the first.
-    const { line, join, ask, reserve } = lineOf();
-    const gone = join(3, NOW + 10 * SECOND);
-    ask(gone, 3);
-    reserve(NOW);
-    line.leave(gone);
+    const { line, join, ask } = lineLeftWith(3);
 
-    // Act: a newcomer that must start within 15 ms.
-    const retry = line.retryAfterMs(NOW);
-    const [asked] = ask(join(1, NOW + 15 * MS));
+    // Act: 4 ms later, a newcomer that must start within 11 ms.
+    const retry = line.retryAfterMs(NOW + 4 * MS);
+    const [asked] = ask(join(1, NOW + 15 * MS, NOW + 4 * MS));
     const settled = line.settle(NOW + 5 * MS);
 
-    // Assess: the earliest held time, 5 ms from now, is its.
-    expect(retry).toBe(5);
+    // Assess: the earliest held time, 1 ms from then, is its: a held time does not move on with the
+    // shared time's assumed drift (4 ms since it was seen).
+    expect(retry).toBe(1);
     expect(settled.granted).toEqual([asked]);
   });
 });
@@ -173,7 +180,7 @@ describe('CallLine reservations', () => {
     it(
       plan.catchUp
         ? 'catches up: its first slot would come back too late'
-        : 'advances from it: lead − allowance',
+        : 'advances from it: down to lead − allowance behind, its slot comes back in time',
       () => {
         // Prepare
         const { line, join, ask, seen } = lineOf();
@@ -192,7 +199,7 @@ describe('CallLine reservations', () => {
   describe.each([
     { spareUs: -1, plan: { count: 2, lastUs: NOW + 10 * SECOND - T } },
     { spareUs: 0, plan: { count: 3, lastUs: NOW + SECOND } },
-  ])('with a second ask due $spareUs µs after the second new slot', ({ spareUs, plan }) => {
+  ])('with the second request due $spareUs µs from the second new slot', ({ spareUs, plan }) => {
     it(
       plan.count === 2
         ? 'skips it: the third ask takes that slot'
@@ -208,7 +215,9 @@ describe('CallLine reservations', () => {
         // Act
         const planned = line.plan(NOW);
 
-        // Assess: the slots would be at 1 s and 1 s + T (and 1 s + 2T); the last of them by 10 s.
+        // Assess: the new slots come at 1 s, 1 s + T (and 1 s + 2 T). Every one still meets its ask
+        // from a shared time up to 10 s − T when the third request holds the second slot, up to 1 s
+        // when the second request does.
         expect(planned).toEqual({ catchUp: false, fromUs: NOW - 15 * MS, ...plan });
       },
     );
@@ -340,11 +349,7 @@ describe('CallLine settlement', () => {
 
   it('drops a time nobody asked for once it is too late: unused, not late', () => {
     // Prepare: a request reserves a slot and leaves before it comes.
-    const { line, join, ask, reserve } = lineOf();
-    const gone = join(1, NOW + 10 * SECOND);
-    ask(gone);
-    reserve(NOW);
-    line.leave(gone);
+    const { line } = lineLeftWith(1);
 
     // Act
     const settled = line.settle(NOW + 5 * MS + LATE + 1);
@@ -355,11 +360,7 @@ describe('CallLine settlement', () => {
 
   it('keeps a due time nobody asked for until it is too late, for whoever asks by then', () => {
     // Prepare: a request reserves a slot and leaves before it comes.
-    const { line, join, ask, reserve } = lineOf();
-    const gone = join(1, NOW + 10 * SECOND);
-    ask(gone);
-    reserve(NOW);
-    line.leave(gone);
+    const { line, join, ask } = lineLeftWith(1);
 
     // Act
     const unasked = line.settle(NOW + 5 * MS);
