@@ -3,6 +3,7 @@ import type { APIGatewayProxyResult, SQSBatchResponse } from 'aws-lambda';
 import { FUNCTION_MEMORY_MB } from '../infra/api-routes.ts';
 import { demoAccountName } from '../infra/local/demo-profiles.ts';
 import { sqsEvent } from '../infra/local/sqs-event.ts';
+import { DEFAULTS } from '../shared/config.ts';
 import { createPortraitHttpHandler } from '../shared/http/portrait-http-handler.ts';
 import { METRIC } from '../shared/metric-catalog.ts';
 import { createPortraitQueueHandler } from '../shared/queue/portrait-queue-handler.ts';
@@ -35,8 +36,14 @@ export const COST_SHAPES = [
   { path: 'queue', accountsPerRequest: 100, requests: 10 },
 ] as const;
 
-/** Ceiling and emulator rate far above the load: this measures what a call costs, not waiting for one. */
+/** The emulator's rate, far above the load: this measures what a call costs, not a refusal. */
 const UNCONSTRAINED_RATE = 10_000;
+/**
+ * The gateway keeps the deployed ceiling: the limiter reserves ⌈L / 250⌉ call times per write, so
+ * at a ceiling of 10,000/s one write would cover 40 calls and its cost would read far below the
+ * one write per call it costs deployed.
+ */
+const GATEWAY_RATE = DEFAULTS.rateLimitPerSecond;
 const REQUEST_BUDGET_MS = 10_000;
 
 type Shape = (typeof COST_SHAPES)[number];
@@ -99,7 +106,7 @@ async function measure(harness: GatewayHarness, shape: Shape, hitRatio: number):
   const tableName = await createTestTable(harness.dynalite.client);
   const gateway = harness.gateway({
     TABLE_NAME: tableName,
-    RATE_LIMIT_PER_SECOND: String(UNCONSTRAINED_RATE),
+    RATE_LIMIT_PER_SECOND: String(GATEWAY_RATE),
   });
   const meter = new DynamoMeter(gateway.dynamodb, TEST_CREDENTIALS.sdkAppId);
   const requests = Array.from({ length: shape.requests }, (_, r) => accountsOf(shape, r));
