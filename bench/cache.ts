@@ -153,12 +153,12 @@ async function queueCost(harness: GatewayHarness, size: number): Promise<CallCos
  */
 async function herd(instances: number, earlyRefreshMs: number): Promise<HerdResult> {
   const parts = await startServiceParts();
+  const fleet: ReturnType<typeof serviceInstance>[] = [];
   try {
     const tableName = await createTestTable(parts.dynamo.client);
     const clock = new ManualClock(Date.now());
-    const fleet = Array.from({ length: instances }, () =>
-      serviceInstance(parts, { tableName, now: clock.now, earlyRefreshMs }),
-    );
+    for (let i = 0; i < instances; i += 1)
+      fleet.push(serviceInstance(parts, { tableName, now: clock.now, earlyRefreshMs }));
     const read = (reader: number) =>
       (fleet[reader % instances] as (typeof fleet)[number]).service.get(['alice'], TAGS, {
         deadlineMs: clock.now() + 5000,
@@ -196,6 +196,7 @@ async function herd(instances: number, earlyRefreshMs: number): Promise<HerdResu
       waitedPerExpiry: waited / HERD_EXPIRIES,
     };
   } finally {
+    for (const { limiter } of fleet) limiter.close();
     await parts.close();
   }
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the gateway's numbers on this machine, printed as markdown and written to
- * bench/results.md. All load goes to 127.0.0.1, bounded in count and time (about 25 minutes on 2 cores, most of it waiting).
+ * bench/results.md. All load goes to 127.0.0.1, bounded in count and time (about 3 minutes on 2 cores, most of it waiting).
  *
  *   1. Ceiling: 3 gateway processes sharing one dynalite and one Tencent IM emulator (each its
  *      own process), demand at 3× the 200/s ceiling for 10 s, measured at the emulator.

@@ -4,6 +4,7 @@ import { DynamoProfileCache } from '../../shared/cache/profile-cache.ts';
 import { DEFAULTS } from '../../shared/config.ts';
 import type { DynamoDbClients } from '../../shared/dynamodb-client.ts';
 import { PortraitService } from '../../shared/portrait/portrait-service.ts';
+import type { RateLimiter } from '../../shared/portrait/ports.ts';
 import { DynamoRateLimiter } from '../../shared/ratelimit/dynamo-rate-limiter.ts';
 import { staticCredentials } from '../../shared/secrets/static-credentials.ts';
 import { TencentClient } from '../../shared/upstream/tencent-client.ts';
@@ -84,10 +85,16 @@ export function serviceInstance(parts: ServiceParts, options: ServiceInstanceOpt
     origins: [parts.emulator.url],
     timeouts: { headersMs: 1500, bodyMs: 1500 },
   });
+  // A deadline on the instance's clock is the same time left on the limiter's. Handed over as is,
+  // a deadline on a clock moved ten minutes ahead gave the limiter ten real minutes: the bench's
+  // herd, three expiries ahead, kept its process alive for about 20 minutes after its last table.
+  const limiterOnInstanceClock: RateLimiter = {
+    join: (sdkAppId, calls, deadlineMs) => limiter.join(sdkAppId, calls, deadlineMs - now() + realNow()),
+  };
   const service = new PortraitService({
     client,
     cache,
-    limiter,
+    limiter: now === realNow ? limiter : limiterOnInstanceClock,
     now,
     earlyRefreshMs: options.earlyRefreshMs ?? DEFAULTS.earlyRefreshMs,
     ...(options.random && { random: options.random }),
