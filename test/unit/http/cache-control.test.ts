@@ -28,11 +28,13 @@ describe('cachePolicyFrom', () => {
     ['no-store, stale-if-error=60', { mode: 'no-store' }],
     ['stale-if-error=-1', { mode: 'default' }],
     ['stale-if-error', { mode: 'default' }],
+    ['x-stale-if-error=60', { mode: 'default' }],
+    ['stale-if-error=60s', { mode: 'default' }],
   ])('Cache-Control: %j', (header, expected) => {
     it(`means ${JSON.stringify(expected)}`, () => {
       const policy = cachePolicyFrom(header);
 
-      expect(policy).toEqual(expected);
+      expect(policy).toStrictEqual(expected);
     });
   });
 

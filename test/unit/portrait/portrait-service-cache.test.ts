@@ -259,6 +259,33 @@ describe('PortraitService single flight (in-memory parts)', () => {
 
     expect(parts.client.calls).toHaveLength(3);
   });
+
+  describe.each<{ label: string; policies: CachePolicy[]; calls: number }>([
+    {
+      label: 'a max-age request joins the flight a plain one leads',
+      policies: [{ mode: 'default' }, { mode: 'max-age', maxAgeSeconds: 60 }],
+      calls: 1,
+    },
+    {
+      label: 'a plain request joins the flight a max-age one leads',
+      policies: [{ mode: 'max-age', maxAgeSeconds: 60 }, { mode: 'default' }],
+      calls: 1,
+    },
+    {
+      label: 'a plain request does not wait for a no-store one, which stores nothing',
+      policies: [{ mode: 'no-store' }, { mode: 'default' }],
+      calls: 2,
+    },
+  ])('$label', ({ policies, calls }) => {
+    it(`makes ${calls} call(s) and answers each`, async () => {
+      const parts = serviceOnFakes();
+
+      const results = await Promise.all(policies.map((cache) => parts.get(['alice'], { cache })));
+
+      expect(parts.client.calls).toHaveLength(calls);
+      for (const result of results) expect(result.response).toEqual(served(['alice']));
+    });
+  });
 });
 
 describe('PortraitService and the cache write', () => {

@@ -49,14 +49,14 @@ describe('callSchedule', () => {
   });
 
   it.each([
-    [0, 50],
-    [1.5, 50],
-    [200, -1],
-    [200, 2.5],
-    [200, Number.NaN],
-  ])('refuses L=%s, m=%s', (L, m) => {
+    [0, 50, 'the ceiling must be a positive whole number of calls per second, got 0'],
+    [1.5, 50, 'the ceiling must be a positive whole number of calls per second, got 1.5'],
+    [200, -1, 'the margin must be a whole non-negative number of ms, got -1'],
+    [200, 2.5, 'the margin must be a whole non-negative number of ms, got 2.5'],
+    [200, Number.NaN, 'the margin must be a whole non-negative number of ms, got NaN'],
+  ])('refuses L=%s, m=%s, naming the value', (L, m, message) => {
     // Act / Assess
-    expect(() => callSchedule(L, m)).toThrow(RangeError);
+    expect(() => callSchedule(L, m)).toThrow(new RangeError(message));
   });
 });
 
