@@ -39,12 +39,7 @@ export class UnknownAccountSearch {
     if (this.#asked !== undefined) throw new Error('the outcome of the last call was not recorded');
     if (this.#callsLeft <= 0) return undefined;
     const suspects = this.#suspects.length;
-    const call =
-      suspects > 0
-        ? this.#suspects.slice(0, Math.ceil(suspects / 2))
-        : this.#pool.length > 0
-          ? this.#pool
-          : [];
+    const call = suspects > 0 ? this.#suspects.slice(0, Math.ceil(suspects / 2)) : this.#pool;
     if (call.length === 0) return undefined;
     this.#callsLeft -= 1;
     this.#asked = call;
