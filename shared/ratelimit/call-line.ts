@@ -139,6 +139,7 @@ export class CallLine {
    */
   settle(nowUs: number): Settlement {
     const expired = this.#asks.filter((ask) => ask.place.deadlineUs < nowUs);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: only spares a copy when nothing expired; the filter alone keeps the same asks
     if (expired.length > 0) this.#asks = this.#asks.filter((ask) => ask.place.deadlineUs >= nowUs);
     for (const ask of expired) ask.place.waiting -= 1;
     const lateBeforeUs = nowUs - this.#schedule.lateAllowanceUs;
@@ -254,6 +255,7 @@ export class CallLine {
    * that other instances have already overtaken. It never moves back.
    */
   #expectedNextFree(nowUs: number): number {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: below the clock either way, and the one caller takes the later of this and now + the lead (≥ 0)
     if (this.#nextFreeUs < this.#seenAtUs) return this.#nextFreeUs;
     return this.#nextFreeUs + Math.min(nowUs - this.#seenAtUs, this.#tuning.extrapolationCapUs);
   }

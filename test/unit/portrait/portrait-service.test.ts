@@ -299,6 +299,14 @@ describe('PortraitService and the limiter', () => {
     expect(parts.stats()).toMatchObject({ slotDenied: 1, upstreamCalls: 0 });
   });
 
+  it('counts no denied slot when every call of every wave got one', async () => {
+    const parts = serviceOnFakes();
+
+    await parts.get(accounts(250));
+
+    expect(parts.stats()).toMatchObject({ slotDenied: 0, upstreamCalls: 3 });
+  });
+
   it('answers a DependencyError of the table when the limiter is unavailable, calling nobody', async () => {
     const parts = serviceOnFakes();
     parts.limiter.script(unavailable(2_500));
