@@ -11,7 +11,6 @@ import {
 import type { CredentialsProvider } from '../../shared/portrait/ports.ts';
 import { staticCredentials } from '../../shared/secrets/static-credentials.ts';
 import { CODE_TABLE, ruleFor } from '../../shared/tencent/error-codes.ts';
-import type { PortraitGetResponse } from '../../shared/tencent/portrait-types.ts';
 import { verifyUserSig } from '../../shared/tencent/usersig.ts';
 import {
   closeSharedPools,
@@ -39,20 +38,7 @@ const clientFor = (origins: string[], now?: () => number) =>
     ...(now && { now }),
   });
 
-const OK_REPLY: PortraitGetResponse = {
-  UserProfileItem: [
-    {
-      To_Account: 'alice',
-      ProfileItem: [{ Tag: 'Tag_Profile_IM_Nick', Value: 'Alice' }],
-      ResultCode: 0,
-      ResultInfo: '',
-    },
-  ],
-  ActionStatus: 'OK',
-  ErrorCode: 0,
-  ErrorInfo: '',
-  ErrorDisplay: '',
-};
+const OK_REPLY = okReply([foundItem('alice', [{ Tag: 'Tag_Profile_IM_Nick', Value: 'Alice' }])]);
 
 afterAll(async () => {
   await closeSharedPools();

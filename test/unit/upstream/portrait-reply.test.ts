@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TencentApiError, TencentProtocolError } from '../../../shared/errors.ts';
 import { parsePortraitReply } from '../../../shared/upstream/portrait-reply.ts';
+import { docNick, foundItem, okReply } from '../../support/tencent-doc-examples.ts';
 
 const NICK = 'Tag_Profile_IM_Nick';
 const BIRTHDAY = 'Tag_Profile_IM_BirthDay';
@@ -8,21 +9,7 @@ const BIRTHDAY = 'Tag_Profile_IM_BirthDay';
 /** Tencent's reply as text: an OK envelope with one answered account, `fields` laid over it. */
 const replyText = (fields: Record<string, unknown> = {}): string =>
   JSON.stringify({
-    UserProfileItem: [
-      {
-        To_Account: 'id1',
-        ProfileItem: [
-          { Tag: NICK, Value: 'NickNameTest1' },
-          { Tag: BIRTHDAY, Value: 20190419 },
-        ],
-        ResultCode: 0,
-        ResultInfo: '',
-      },
-    ],
-    ActionStatus: 'OK',
-    ErrorCode: 0,
-    ErrorInfo: '',
-    ErrorDisplay: '',
+    ...okReply([foundItem('id1', [docNick(1), { Tag: BIRTHDAY, Value: 20190419 }])]),
     ...fields,
   });
 
