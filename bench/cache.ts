@@ -10,6 +10,7 @@
  */
 import { DEMO_NUMBERED_ACCOUNTS, demoAccountName } from '../infra/local/demo-profiles.ts';
 import { sqsEvent } from '../infra/local/sqs-event.ts';
+import { queueBatchSize } from '../infra/queue-batch.ts';
 import { DEFAULTS } from '../shared/config.ts';
 import type { QueueGateway } from '../shared/gateway.ts';
 import { createPortraitHttpHandler } from '../shared/http/portrait-http-handler.ts';
@@ -24,8 +25,8 @@ import { fixed } from './stats.ts';
 
 /** Accounts per request (HTTP) or per message (queue). */
 export const REQUEST_SIZES = [1, 10, 37, 100, 1000] as const;
-/** Messages per queue invocation: the SQS event source's batch (infra/portrait-gateway-stack.ts, QUEUE_BATCH). */
-export const QUEUE_BATCH_SIZE = 100;
+/** Messages per queue invocation: the SQS event source's batch as deployed with the default settings. */
+export const QUEUE_BATCH_SIZE = queueBatchSize(DEFAULTS.rateLimitPerSecond, DEFAULTS.maxAccountsPerRequest);
 /** Readers of the hot account, all reading at once, again and again. */
 export const HERD_READERS = 50;
 /** Instances sharing one table in the herd runs that span several. */

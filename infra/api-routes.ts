@@ -7,8 +7,9 @@
  * under API Gateway's 29 s, so even a slow invocation answers with its own Tencent-shaped reply
  * instead of the gateway's 504. Queue: 60 s for a coalesced batch (up to 100 messages of up to 1000
  * accounts each, 1000 calls: 5 s of the whole ceiling, 30 s of the sixth the queue instances take
- * at most): about 53 s to serve it, waiting for slots, and 7 s kept for publishing results; what
- * is not served by then is retried by SQS, and what was fetched is cached meanwhile. Callback:
+ * at most): about 53 s to serve it, waiting for slots, and 7 s kept for publishing results; a lower
+ * ceiling gets smaller batches (`queue-batch.ts`). What is not served by then is retried by SQS,
+ * and what was fetched is cached meanwhile. Callback:
  * Tencent waits 2 s for the reply; 5 s lets a cold start that reads the secret still apply the
  * cache change.
  */

@@ -13,6 +13,7 @@ import { FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS } from './api-routes.ts';
 import { GatewayApi } from './constructs/gateway-api.ts';
 import { GatewayFunction } from './constructs/gateway-function.ts';
 import { Observability } from './constructs/observability.ts';
+import { queueBatchSize } from './queue-batch.ts';
 import { readStackConfig, type StackConfig } from './stack-config.ts';
 
 /** The repository root: esbuild bundles from here with its package-lock.json. */
@@ -57,14 +58,13 @@ export const MAX_RECEIVE_COUNT = 5;
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 /**
- * What the queue function is handed at once: up to 100 messages (Tencent's 100 accounts per call,
- * should each message ask for one), gathered for up to a second (SQS takes a batch above 10 only
- * with a window). The timeouts follow from it (`api-routes.ts`): a batch of 100 messages of 1000
- * accounts is 1000 calls, and the function's time is sized for that at a sixth of the ceiling;
- * the request queue hides a batch six times as long (VISIBILITY_TIMEOUT_FACTOR), and the pollers
- * never outnumber the reserved instances (`maxConcurrency`).
+ * How long SQS gathers messages for one queue invocation (a batch above 10 needs a window); how
+ * many it gathers is `queueBatchSize` (`queue-batch.ts`): up to 100, fewer when a full batch
+ * could not be served in the function's time at the configured ceiling. The request queue hides a
+ * batch six times as long as the function runs (VISIBILITY_TIMEOUT_FACTOR), and the pollers never
+ * outnumber the reserved instances (`maxConcurrency`).
  */
-export const QUEUE_BATCH = { size: 100, window: Duration.seconds(1) } as const;
+export const QUEUE_BATCH_WINDOW = Duration.seconds(1);
 
 /**
  * The item operations the functions' code sends (shared/cache, shared/ratelimit): no scans, queries,
@@ -237,9 +237,9 @@ export class PortraitGatewayStack extends Stack {
       {
         eventSourceArn: this.requestQueue.queueArn,
         // Coalescing is the queue path's economy: up to 100 messages, waiting up to a second for them,
-        // so that 100 messages of one account each cost one call of 100 (see QUEUE_BATCH).
-        batchSize: QUEUE_BATCH.size,
-        maxBatchingWindow: QUEUE_BATCH.window,
+        // so that 100 messages of one account each cost one call of 100.
+        batchSize: queueBatchSize(config.rateLimitPerSecond, config.maxAccountsPerRequest),
+        maxBatchingWindow: QUEUE_BATCH_WINDOW,
         reportBatchItemFailures: true,
         // Pollers beyond the reserved concurrency would be throttled, burning receive counts.
         maxConcurrency: config.queueReservedConcurrency,

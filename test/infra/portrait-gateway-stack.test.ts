@@ -8,6 +8,7 @@ import {
   type PortraitGatewayStack,
   REQUEST_QUEUE_ACTIONS,
 } from '../../infra/portrait-gateway-stack.ts';
+import { queueBatchSize } from '../../infra/queue-batch.ts';
 import { DEADLINE_MARGIN_MS } from '../../shared/invocation-deadline.ts';
 import { GATEWAY_METRIC_NAMES, METRICS_NAMESPACE } from '../../shared/metric-catalog.ts';
 import { PUBLISH_BUDGET_MS } from '../../shared/queue/results-publisher.ts';
@@ -347,7 +348,22 @@ describe.skipIf(missing.length > 0)(`PortraitGatewayStack template${skipped}`, (
 
       // Assess
       expect(mapping.BatchSize).toBe(100);
+      expect(mapping.BatchSize).toBe(
+        queueBatchSize(CONTEXT.rateLimitPerSecond, CONTEXT.maxAccountsPerRequest),
+      );
       expect(mapping.MaximumBatchingWindowInSeconds).toBeGreaterThanOrEqual(1);
+    });
+
+    it('hand it smaller batches under a ceiling too low to serve 100 of the largest messages in time', () => {
+      // Prepare
+      const context = { ...CONTEXT, rateLimitPerSecond: 100, maxAccountsPerRequest: 1000 };
+
+      // Act
+      const low = synthGatewayStack({ context, stackName: STACK_NAME, region: REGION }).template;
+
+      // Assess
+      const [mapping] = Object.values(low.findResources('AWS::Lambda::EventSourceMapping'));
+      expect((mapping as { Properties: { BatchSize: number } }).Properties.BatchSize).toBe(88);
     });
   });
 
