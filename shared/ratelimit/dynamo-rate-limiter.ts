@@ -108,12 +108,15 @@ export class DynamoRateLimiter implements RateLimiter {
     if (!Number.isInteger(calls) || calls < 1)
       throw new RangeError(`calls must be a positive whole number, got ${calls}`);
     const app = this.#app(sdkAppId);
+    if (this.#closing.signal.aborted) return refusedSlots(this.#noSlot(app));
     this.#settle(app);
     const place = app.line.join(calls, deadlineMs * US_PER_MS, this.#nowUs());
     if ('retryAfterMs' in place) return refusedSlots({ granted: false, retryAfterMs: place.retryAfterMs });
     return {
       next: () =>
         new Promise<Slot>((resolve) => {
+          // Closed, nothing would ever serve the ask: its timers end at once.
+          if (this.#closing.signal.aborted) return resolve(this.#noSlot(app));
           app.line.ask({ place, resolve });
           this.#serve(app);
         }),
@@ -127,7 +130,8 @@ export class DynamoRateLimiter implements RateLimiter {
 
   /**
    * Stops the limiter (local server shutdown, tests): its timers end, so nothing keeps the process
-   * alive, and every call still waiting is told "no slot". In Lambda it is never closed.
+   * alive, and every call still waiting, or asked for later, is told "no slot". In Lambda it is
+   * never closed.
    */
   close(): void {
     this.#closing.abort();

@@ -329,6 +329,24 @@ describe('DynamoRateLimiter on dynalite', () => {
     expect(timers()).toBeLessThanOrEqual(whileWaiting - 2);
   });
 
+  it('when closed, tells a call asked for afterwards no slot at once, in a place taken before or after', async () => {
+    // Prepare
+    const limiter = new DynamoRateLimiter({
+      client: table.dynamo.documentClient,
+      tableName: table.tableName,
+      ceilingPerSecond: 1,
+    });
+    const before = limiter.join(APP, 1, Date.now() + 60_000);
+
+    // Act
+    limiter.close();
+    const after = limiter.join(APP, 1, Date.now() + 60_000);
+
+    // Assess: answered, not left waiting for a timer the close has ended.
+    expect(await before.next()).toMatchObject({ granted: false });
+    expect(await after.next()).toMatchObject({ granted: false });
+  });
+
   /**
    * A fleet of limiter instances on one table, each with its own clients, clock offset and record
    * of its schedule writes; `clientsOf` builds the clients.
