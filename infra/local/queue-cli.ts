@@ -12,7 +12,7 @@ import { parseConfig } from '../../shared/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { createQueueGateway } from '../../shared/gateway.ts';
 import { createPortraitQueueHandler } from '../../shared/queue/portrait-queue-handler.ts';
-import { closeSharedPools } from '../../shared/upstream/tencent-client.ts';
+import { closeConnections } from '../../shared/upstream/tencent-client.ts';
 import { FUNCTION_TIMEOUT_SECONDS } from '../api-routes.ts';
 import { startEmbeddedServices } from './embedded-services.ts';
 import { lambdaContext } from './lambda-context.ts';
@@ -99,7 +99,8 @@ async function main(): Promise<void> {
     if (services.emulator) console.log(`upstream calls: ${services.emulator.calls.length}`);
   } finally {
     gateway.close();
-    await Promise.all([sqs.close(), services.close(), closeSharedPools()]);
+    closeConnections();
+    await Promise.all([sqs.close(), services.close()]);
   }
 }
 

@@ -297,10 +297,15 @@ export class CallbackReceiver {
       });
     } catch (error) {
       metrics.addMetric(METRIC.CallbackCacheUpdateFailed, MetricUnit.Count, 1);
-      logger.error('profile change not applied: the cached value stays until it expires', {
-        ...context,
-        error,
-      });
+      // A write already sent when the budget ran out is not aborted (no listener per write on the
+      // budget's signal) and may still land; being stamped, it can only bring a newer value.
+      logger.error(
+        'profile change not applied in full: tags not written keep their cached value until it expires',
+        {
+          ...context,
+          error,
+        },
+      );
     }
   }
 

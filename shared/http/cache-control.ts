@@ -10,8 +10,8 @@ const strictest = (sofar: number | undefined, digits: string): number => {
 };
 
 /**
- * The cache policy a `Cache-Control` request header asks for: `no-cache` skips the cache read,
- * `no-store` skips the read and the write, `max-age=N` accepts values at most N seconds old,
+ * The cache policy a `Cache-Control` request header asks for: `no-cache` serves nothing fresh from
+ * the cache (a stale value only when it names `stale-if-error`), `no-store` neither reads nor writes it, `max-age=N` accepts values at most N seconds old,
  * anything else (absent, unknown or malformed directives) means the configured TTL. `no-store`
  * wins over `no-cache`, which wins over `max-age`; of several `max-age` directives the strictest
  * counts. `stale-if-error=N` (RFC 5861) narrows how long past their freshness cached values may

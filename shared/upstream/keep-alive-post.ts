@@ -106,6 +106,7 @@ export function keepAlivePost(
       idle();
       response.on('error', fail);
       if (response.statusCode !== 200) {
+        response.on('data', idle);
         response.resume();
         response.on('end', () => {
           clearTimeout(timer);

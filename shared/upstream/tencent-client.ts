@@ -37,7 +37,7 @@ export const DEFAULT_CONNECTIONS_PER_ORIGIN = Number.POSITIVE_INFINITY;
  * tests: a loopback port closed by one test may be another test's server later); the next call
  * opens new ones.
  */
-export async function closeSharedPools(): Promise<void> {
+export function closeConnections(): void {
   closeKeepAliveAgents();
   unreachableUntil.clear();
 }

@@ -13,7 +13,7 @@ import { staticCredentials } from '../../shared/secrets/static-credentials.ts';
 import { CODE_TABLE, ruleFor } from '../../shared/tencent/error-codes.ts';
 import { verifyUserSig } from '../../shared/tencent/usersig.ts';
 import {
-  closeSharedPools,
+  closeConnections,
   TencentClient,
   UNREACHABLE_ORIGIN_MS,
 } from '../../shared/upstream/tencent-client.ts';
@@ -40,8 +40,8 @@ const clientFor = (origins: string[], now?: () => number) =>
 
 const OK_REPLY = okReply([foundItem('alice', [{ Tag: 'Tag_Profile_IM_Nick', Value: 'Alice' }])]);
 
-afterAll(async () => {
-  await closeSharedPools();
+afterAll(() => {
+  closeConnections();
 });
 
 describe('TencentClient over plain loopback servers', () => {
@@ -70,7 +70,7 @@ describe('TencentClient over plain loopback servers', () => {
   };
   afterEach(async () => {
     await Promise.all(servers.splice(0).map((server) => server.close()));
-    await closeSharedPools();
+    closeConnections();
   });
 
   it('sends the documented query and body, with a fresh random and a valid UserSig', async () => {
@@ -104,6 +104,33 @@ describe('TencentClient over plain loopback servers', () => {
       To_Account: ['alice'],
       TagList: ['Tag_Profile_IM_Nick'],
     });
+  });
+
+  it('reads an error page that keeps coming within the body timeout to its end: an http-status failure', async () => {
+    // Prepare: a 502 whose page arrives in 6 parts 100 ms apart, 500 ms in all, against a 250 ms body timeout.
+    const tencent = await serve((_, response) => {
+      response.writeHead(502, { 'content-type': 'text/html' });
+      let parts = 0;
+      const timer = setInterval(() => {
+        parts += 1;
+        if (parts < 6) response.write('<p>bad gateway</p>');
+        else {
+          clearInterval(timer);
+          response.end();
+        }
+      }, 100);
+    });
+    const client = new TencentClient({
+      signer: new UserSigSigner(staticCredentials(credentials)),
+      origins: [tencent.origin],
+      timeouts: { headersMs: 1000, bodyMs: 250 },
+    });
+
+    // Act
+    const error = await rejectionOf(client.portraitGet(['alice'], ['Tag_Profile_IM_Nick']));
+
+    // Assess
+    expect(error).toMatchObject({ name: 'TencentTransportError', failure: 'http-status', httpStatus: 502 });
   });
 
   it('fails a call the primary refused as retryable, and sends the next call to the backup domain', async () => {
@@ -285,7 +312,7 @@ describe('TencentClient against the Tencent IM emulator', () => {
     emulator.resetCalls();
   });
   afterAll(async () => {
-    await closeSharedPools();
+    closeConnections();
     await emulator.close();
   });
 

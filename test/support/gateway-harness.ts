@@ -2,7 +2,7 @@ import type { EmulatorOptions, TencentEmulator } from '../../infra/local/emulato
 import { LoopbackSqs } from '../../infra/local/loopback-sqs.ts';
 import { parseConfig } from '../../shared/config.ts';
 import { createQueueGateway, type QueueGateway } from '../../shared/gateway.ts';
-import { closeSharedPools } from '../../shared/upstream/tencent-client.ts';
+import { closeConnections } from '../../shared/upstream/tencent-client.ts';
 import { LOOPBACK_AWS_CREDENTIALS, LOOPBACK_AWS_REGION, LoopbackSecretsManager } from './aws-endpoints.ts';
 import { createTestTable, type RunningDynalite, startDynalite } from './dynalite.ts';
 import { startTestEmulator, TEST_CREDENTIALS } from './emulator-factory.ts';
@@ -79,7 +79,7 @@ export class GatewayHarness {
 
   async close(): Promise<void> {
     for (const gateway of this.#gateways) gateway.close();
-    await closeSharedPools();
+    closeConnections();
     await Promise.all([this.dynalite.close(), this.emulator.close(), this.secrets.close(), this.sqs.close()]);
   }
 }

@@ -4,7 +4,12 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ResultTooLargeError } from '../../../shared/errors.ts';
-import { LAMBDA_RESPONSE_MAX_BYTES, lambdaReply, responseBytes } from '../../../shared/http/lambda-reply.ts';
+import {
+  jsonResponseBytesAtMost,
+  LAMBDA_RESPONSE_MAX_BYTES,
+  lambdaReply,
+  responseBytes,
+} from '../../../shared/http/lambda-reply.ts';
 import { replyFor } from '../../../shared/portrait/merge.ts';
 import type { PortraitGetResponse, UserProfileItem } from '../../../shared/tencent/portrait-types.ts';
 import { rejectionOf } from '../../support/rejection-of.ts';
@@ -149,6 +154,22 @@ describe('lambdaReply', () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+});
+
+describe('jsonResponseBytesAtMost', () => {
+  it('is never below the bytes the runtime counts, for any JSON body (escapes, non-ASCII, surrogates)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string({ unit: 'binary' }), (value, text) => {
+        // Prepare: JSON text of any value, and of any string (control characters, lone surrogates).
+        for (const body of [JSON.stringify(value) ?? 'null', JSON.stringify(text)]) {
+          const result: APIGatewayProxyResult = { statusCode: 200, headers: HEADERS, body };
+
+          // Act / Assess
+          expect(jsonResponseBytesAtMost(result)).toBeGreaterThanOrEqual(responseBytes(result));
+        }
+      }),
     );
   });
 });
