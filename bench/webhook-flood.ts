@@ -103,7 +103,9 @@ async function floodOnce(tags: number): Promise<FloodCase> {
       .catch(() => undefined);
     const ackMs = performance.now() - started;
     inFlight = false;
-    await Promise.race([reads, delay(GIVE_UP_MS)]);
+    const giveUp = new AbortController();
+    await Promise.race([reads, delay(GIVE_UP_MS, undefined, { signal: giveUp.signal }).catch(() => {})]);
+    giveUp.abort();
     // A read still unanswered counts for as long as it has waited.
     if (pendingSince !== undefined) readTimes.push(performance.now() - pendingSince);
     return {

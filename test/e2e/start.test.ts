@@ -51,8 +51,9 @@ describe.each([
   ],
   [
     'HOST',
-    { HOST: 'no-such-host.invalid' },
-    'HOST is "no-such-host.invalid": it is not an address of this machine',
+    // A documentation address (RFC 5737): no name to resolve, so nothing leaves this machine.
+    { HOST: '192.0.2.1' },
+    'HOST is "192.0.2.1": it is not an address of this machine (EADDRNOTAVAIL)',
   ],
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL is "loud": use one of TRACE, DEBUG, INFO'],
 ])('npm start with a bad %s', (_variable, env, message) => {

@@ -7,6 +7,7 @@ import {
 } from '../../shared/errors.ts';
 import type { PortraitClient } from '../../shared/portrait/ports.ts';
 import type { PortraitGetResponse, UserProfileItem } from '../../shared/tencent/portrait-types.ts';
+import { foundItem, okReply } from './tencent-doc-examples.ts';
 
 /** One `portraitGet` as it was made. */
 export interface PortraitCall {
@@ -26,22 +27,18 @@ export const tagValue = (account: string, tag: string): string => `${tag}@${acco
  */
 export const answer =
   (codes: Readonly<Record<string, number>> = {}): Step =>
-  ({ accounts, tags }) => ({
-    ActionStatus: 'OK',
-    ErrorCode: 0,
-    ErrorInfo: '',
-    UserProfileItem: accounts.map((account): UserProfileItem => {
-      const code = codes[account];
-      return code === undefined
-        ? {
-            To_Account: account,
-            ProfileItem: tags.map((tag) => ({ Tag: tag, Value: tagValue(account, tag) })),
-            ResultCode: 0,
-            ResultInfo: '',
-          }
-        : { To_Account: account, ResultCode: code, ResultInfo: `scripted ${code}` };
-    }),
-  });
+  ({ accounts, tags }) =>
+    okReply(
+      accounts.map((account): UserProfileItem => {
+        const code = codes[account];
+        return code === undefined
+          ? foundItem(
+              account,
+              tags.map((tag) => ({ Tag: tag, Value: tagValue(account, tag) })),
+            )
+          : { To_Account: account, ResultCode: code, ResultInfo: `scripted ${code}` };
+      }),
+    );
 
 /** Tencent refuses the whole call with `code` (`ActionStatus: FAIL`). */
 export const refuse =

@@ -5,6 +5,7 @@ import { InMemoryProfileCache, type InMemoryProfileCacheOptions } from './in-mem
 import { ManualClock } from './manual-clock.ts';
 import { ScriptedPortraitClient, tagValue } from './scripted-portrait-client.ts';
 import { ScriptedRateLimiter } from './scripted-rate-limiter.ts';
+import { foundItem, okReply } from './tencent-doc-examples.ts';
 
 export const APP = 1_400_000_000;
 export const NICK = 'Tag_Profile_IM_Nick';
@@ -60,15 +61,12 @@ export function serviceOnFakes(options: FakesOptions = {}) {
 }
 
 /** Tencent's reply for accounts answered with their values for `tags`. */
-export const served = (wanted: readonly string[], tags: readonly string[] = [NICK]): PortraitGetResponse => ({
-  ActionStatus: 'OK',
-  ErrorCode: 0,
-  ErrorInfo: '',
-  ErrorDisplay: '',
-  UserProfileItem: wanted.map((account) => ({
-    To_Account: account,
-    ProfileItem: tags.map((tag) => ({ Tag: tag, Value: tagValue(account, tag) })),
-    ResultCode: 0,
-    ResultInfo: '',
-  })),
-});
+export const served = (wanted: readonly string[], tags: readonly string[] = [NICK]): PortraitGetResponse =>
+  okReply(
+    wanted.map((account) =>
+      foundItem(
+        account,
+        tags.map((tag) => ({ Tag: tag, Value: tagValue(account, tag) })),
+      ),
+    ),
+  );
