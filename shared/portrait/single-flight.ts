@@ -12,14 +12,11 @@ interface Flight {
 }
 
 function newFlight(): Flight {
-  let resolve: (outcome: FlightOutcome) => void = () => {};
+  const { promise, resolve } = Promise.withResolvers<FlightOutcome>();
   const flight: Flight = {
-    outcome: new Promise<FlightOutcome>((done) => {
-      resolve = done;
-    }),
+    outcome: promise,
     settled: false,
     settle: (outcome) => {
-      if (flight.settled) return;
       flight.settled = true;
       resolve(outcome);
     },
