@@ -31,8 +31,7 @@ export interface ReservationPlan {
   catchUp: boolean;
   /**
    * Catch-up: the first time to reserve. Advance: the least next free time accepted, one whose
-   * slot the write's answer, a smoothed round trip from now, still brings back within the late
-   * allowance.
+   * slot the write's answer still brings back within the late allowance.
    */
   fromUs: number;
   /** Advance: the latest next free time from which every slot still fits its ask's deadline. */
@@ -171,10 +170,7 @@ export class CallLine {
   plan(nowUs: number): ReservationPlan | undefined {
     const { spacingUs, slotsPerWrite, lateAllowanceUs } = this.#schedule;
     const leadUs = this.#leadUs();
-    // The write's answer comes back about a round trip from now: a first slot older than that less
-    // the late allowance would be dropped on arrival. Always below now + lead, so a catch-up from
-    // here is never refused for lagging too little.
-    const fromUs = nowUs + Math.max(this.#tuning.leadUs, Math.round(this.#writeUs)) - lateAllowanceUs;
+    const fromUs = nowUs + leadUs - lateAllowanceUs;
     const catchUp = this.#nextFreeUs < fromUs;
     const startUs = catchUp ? nowUs + leadUs : this.#nextFreeUs;
     let count = 0;

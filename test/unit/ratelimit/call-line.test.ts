@@ -197,31 +197,6 @@ describe('CallLine reservations', () => {
   });
 
   describe.each([
-    { behindUs: 12 * MS, catchUp: false },
-    { behindUs: 12 * MS + 1, catchUp: true },
-  ])('with writes taking 8 ms and the shared time $behindUs µs behind now', ({ behindUs, catchUp }) => {
-    it(
-      catchUp
-        ? 'catches up: a slot that old would be dropped when the write’s answer comes back'
-        : 'advances from it: its slot comes back within the allowance a round trip from now',
-      () => {
-        // Prepare: every write has taken 8 ms, more than the 5 ms lead.
-        const { line, join, ask, seen } = lineOf();
-        for (let i = 0; i < 40; i += 1) seen(undefined, NOW, 8 * MS);
-        ask(join(1, NOW + 10 * SECOND));
-        seen(NOW - behindUs, NOW, 8 * MS);
-
-        // Act
-        const planned = line.plan(NOW);
-
-        // Assess: an advance takes a shared time down to the round trip less the allowance behind now.
-        expect(planned?.catchUp).toBe(catchUp);
-        if (!catchUp) expect(planned?.fromUs).toBe(NOW + 8 * MS - LATE);
-      },
-    );
-  });
-
-  describe.each([
     { spareUs: -1, plan: { count: 2, lastUs: NOW + 10 * SECOND - T } },
     { spareUs: 0, plan: { count: 3, lastUs: NOW + SECOND } },
   ])('with the second request due $spareUs µs from the second new slot', ({ spareUs, plan }) => {
