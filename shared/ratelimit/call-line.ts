@@ -30,8 +30,10 @@ export interface ReservationPlan {
   /** The shared time lags behind now: move it to `fromUs` and reserve from there. */
   catchUp: boolean;
   /**
-   * Catch-up: the first time to reserve. Advance: the least next free time accepted, one whose
-   * slot the write's answer still brings back within the late allowance.
+   * Catch-up: the first time to reserve. Advance: the least next free time accepted: lead less the
+   * late allowance behind now, whose slot the write's answer brings back in time while writes take
+   * no longer than the lead; a slower answer may bring it back too late, and it is dropped
+   * (`Settlement.late`) rather than released past the allowance.
    */
   fromUs: number;
   /** Advance: the latest next free time from which every slot still fits its ask's deadline. */
